@@ -1,0 +1,42 @@
+# The two commands of the README: `make run` and `make test`. Only Python 3.11 is needed beforehand.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+export DJANGO_SETTINGS_MODULE ?= config.settings.local
+
+.PHONY: run test lint bench bench-audience messages schema clean
+
+# The venv is rebuilt when a requirements file changes (the stamp is older).
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+run: $(VENV)/.installed
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py collectstatic --no-input --verbosity 0
+	$(PY) manage.py seed_demo
+	$(PY) -m core.devserver --port $(PORT)
+
+test: $(VENV)/.installed
+	bash bin/test
+
+lint: $(VENV)/.installed
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+schema: $(VENV)/.installed
+	$(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
+
+bench: bench-audience
+
+bench-audience: $(VENV)/.installed
+	$(PY) -m bench.audience_upsert
+
+messages: $(VENV)/.installed
+	$(PY) manage.py makemessages --locale ru --ignore ".venv/*" --ignore "bench/*" --ignore "tests/*"
+	$(PY) manage.py compilemessages --ignore ".venv/*"
+
+clean:
+	rm -rf $(VENV) var db.sqlite3 staticfiles

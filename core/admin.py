@@ -1,0 +1,42 @@
+"""Admin base class that asks core.access (through the app's selectors) who sees and changes what."""
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from core.access import scope_for
+
+
+class ScopedModelAdmin(admin.ModelAdmin):
+    """Rows come from a selector narrowed to the user; rights follow the user's scope, not Django permissions.
+
+    Subclasses set `visible` (a selector taking `user` and `mode`) and may narrow who adds or deletes.
+    """
+
+    visible = None  # selector(user, mode=...) -> QuerySet
+    managing_roles: tuple[str, ...] = ("federal_admin", "analyst", "operator")
+
+    def get_queryset(self, request: HttpRequest):
+        return type(self).visible(request.user)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_active and request.user.is_staff and not scope_for(request.user).read.is_empty
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return self.has_module_permission(request)
+
+    def _may_manage(self, request: HttpRequest, obj) -> bool:
+        scope = scope_for(request.user)
+        if not (request.user.is_staff and scope.has_role(*self.managing_roles)):
+            return False
+        if obj is None:
+            return True
+        return type(self).visible(request.user, mode="manage").filter(pk=obj.pk).exists()
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return self._may_manage(request, None)
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return self._may_manage(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return scope_for(request.user).is_federal_admin

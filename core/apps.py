@@ -1,0 +1,16 @@
+from pathlib import Path
+
+from django.apps import AppConfig
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+
+class CoreConfig(AppConfig):
+    name = "core"
+    verbose_name = _("Core")
+
+    def ready(self) -> None:
+        # The embedded (filesystem) broker needs its folder before the first task is sent.
+        if settings.CELERY_BROKER_URL.startswith("filesystem://"):
+            for folder in {settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"]}:
+                Path(folder).mkdir(parents=True, exist_ok=True)

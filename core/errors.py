@@ -1,0 +1,106 @@
+"""The one JSON error shape of the API, and the DRF exception handler that produces it.
+
+Every error response, whatever raised it, has this body::
+
+    {"status": 400, "code": "invalid", "message": "Проверьте введённые данные.", "fields": {"name": ["..."]}}
+
+`fields` maps input field names (dotted for nested input, `non_field_errors` for the whole object) to lists of
+messages; it is `{}` when the error is not about input fields.
+"""
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, JsonResponse
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class Conflict(exceptions.APIException):
+    """A state transition lost a race or is not allowed from the current state (HTTP 409)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+    def __init__(self, detail: Any = None, code: str | None = None) -> None:
+        super().__init__(detail or _("The object was changed by another request. Reload and try again."), code)
+
+
+def error_body(*, status_code: int, code: str, message: str, fields: dict | None = None) -> dict:
+    return {"status": status_code, "code": code, "message": message, "fields": fields or {}}
+
+
+def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Turn DRF's nested error detail into {"field.sub": ["message", ...]}."""
+    if isinstance(detail, dict):
+        flat: dict[str, list[str]] = {}
+        for key, value in detail.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            flat.update(_flatten(value, name))
+        return flat
+    if isinstance(detail, list):
+        if all(not isinstance(item, (dict, list)) for item in detail):
+            return {prefix or "non_field_errors": [str(item) for item in detail]}
+        flat = {}
+        for index, item in enumerate(detail):
+            if item:
+                flat.update(_flatten(item, f"{prefix}.{index}" if prefix else str(index)))
+        return flat
+    return {prefix or "non_field_errors": [str(detail)]}
+
+
+def exception_handler(exc: Exception, context: dict) -> Response | None:
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    elif isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None  # an unexpected error: Django's handler500 answers it (config.urls)
+
+    assert isinstance(exc, exceptions.APIException)
+    if isinstance(exc, exceptions.ValidationError):
+        fields = _flatten(exc.detail)
+        message = _("Check the data you sent.")
+        if list(fields) == ["non_field_errors"] and len(fields["non_field_errors"]) == 1:
+            message = fields["non_field_errors"][0]
+        code = "invalid"
+    else:
+        fields = {}
+        detail = exc.detail
+        message = str(detail if not isinstance(detail, (list, dict)) else _flatten(detail))
+        code = exc.get_codes() if isinstance(exc.get_codes(), str) else exc.default_code
+    response.data = error_body(status_code=response.status_code, code=str(code), message=message, fields=fields)
+    return response
+
+
+def _json_error(status_code: int, code: str, message: str) -> JsonResponse:
+    return JsonResponse(
+        error_body(status_code=status_code, code=code, message=message),
+        status=status_code,
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
+def not_found_view(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return _json_error(404, "not_found", _("Not found."))
+
+
+def server_error_view(request: HttpRequest) -> JsonResponse:
+    return _json_error(500, "server_error", _("Internal server error. The incident has been logged."))
+
+
+def bad_request_view(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return _json_error(400, "bad_request", _("Bad request."))
+
+
+def permission_denied_view(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return _json_error(403, "permission_denied", _("You do not have permission to perform this action."))

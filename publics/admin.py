@@ -1,0 +1,174 @@
+from django import forms
+from django.contrib import admin
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from core.access import scope_for
+from core.admin import ScopedModelAdmin
+from publics import selectors, services
+from publics.models import AudienceSnapshot, Membership, Organization, Page, Region
+
+
+def _model_fields(form) -> dict:
+    names = {field.name for field in form._meta.model._meta.fields}
+    return {name: value for name, value in form.cleaned_data.items() if name in names}
+
+
+def _changes(form) -> dict:
+    return {name: form.cleaned_data[name] for name in form.changed_data if name in form.cleaned_data}
+
+
+@admin.register(Region)
+class RegionAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "federal_district", "timezone", "population"]
+    list_filter = ["federal_district", "timezone"]
+    search_fields = ["code", "name", "name_en", "okato"]
+    ordering = ["name"]
+
+    # Reference data, loaded by migration: nobody edits it in the admin.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return request.user.is_active and request.user.is_staff
+
+    has_module_permission = has_view_permission
+
+
+class PageSecretsForm(forms.ModelForm):
+    """Secrets are typed in but never shown back: an empty field keeps the stored value."""
+
+    webhook_secret = forms.CharField(label=_("webhook secret"), required=False, widget=forms.PasswordInput)
+    confirmation_code = forms.CharField(label=_("VK confirmation string"), required=False, widget=forms.PasswordInput)
+    access_token = forms.CharField(label=_("access token"), required=False, widget=forms.PasswordInput)
+
+    class Meta:
+        model = Page
+        fields = [
+            "organization",
+            "platform",
+            "platform_id",
+            "url",
+            "title",
+            "verified",
+            "category",
+            "is_primary",
+            "is_active",
+            *Page.SECRET_FIELDS,
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in Page.SECRET_FIELDS:
+            if not cleaned.get(name) and self.instance.pk:
+                cleaned[name] = getattr(self.instance, name)
+        return cleaned
+
+
+class PageInline(admin.TabularInline):
+    model = Page
+    form = PageSecretsForm
+    extra = 0
+    fields = ["platform", "platform_id", "title", "url", "verified", "category", "is_primary", "is_active"]
+    show_change_link = True
+
+
+@admin.register(Organization)
+class OrganizationAdmin(ScopedModelAdmin):
+    visible = staticmethod(selectors.organizations_visible_to)
+    list_display = ["name", "short_name", "kind", "region", "inn"]
+    list_filter = ["kind", "region__federal_district", "region"]
+    search_fields = ["name", "short_name", "inn", "ogrn"]
+    autocomplete_fields = ["parent"]
+    list_select_related = ["region"]
+    inlines = [PageInline]
+    fieldsets = [
+        (None, {"fields": ["name", "short_name", "kind", "region", "parent"]}),
+        (_("Registration"), {"fields": ["ogrn", "inn"]}),
+        (_("Working time"), {"fields": ["timezone", "office_opens_at", "office_closes_at"]}),
+    ]
+
+    def save_model(self, request: HttpRequest, obj: Organization, form, change: bool) -> None:
+        # The form has already written into `obj`; the service gets the stored row and the changes, so that
+        # its scope checks see where the organisation was and where it is going.
+        if change:
+            stored = Organization.objects.get(pk=obj.pk)
+            services.organization_update(actor=request.user, organization=stored, data=_changes(form))
+            obj.refresh_from_db()
+        else:
+            created = services.organization_create(actor=request.user, data=_model_fields(form))
+            obj.pk = created.pk
+
+
+@admin.register(Page)
+class PageAdmin(ScopedModelAdmin):
+    visible = staticmethod(selectors.pages_visible_to)
+    form = PageSecretsForm
+    list_display = ["title", "platform", "platform_id", "organization", "verified", "category", "is_active"]
+    list_filter = ["platform", "verified", "category", "is_active", "organization__region"]
+    search_fields = ["title", "platform_id", "url", "organization__name"]
+    autocomplete_fields = ["organization"]
+    list_select_related = ["organization"]
+
+    def save_model(self, request: HttpRequest, obj: Page, form, change: bool) -> None:
+        if change:
+            stored = Page.objects.select_related("organization").get(pk=obj.pk)
+            services.page_update(actor=request.user, page=stored, data=_changes(form))
+            obj.refresh_from_db()
+        else:
+            created = services.page_create(actor=request.user, data=_model_fields(form))
+            obj.pk = created.pk
+
+
+@admin.register(AudienceSnapshot)
+class AudienceSnapshotAdmin(ScopedModelAdmin):
+    list_display = ["page", "date", "subscribers", "views", "posts"]
+    list_filter = ["page__platform", "date"]
+    search_fields = ["page__title"]
+    date_hierarchy = "date"
+    list_select_related = ["page"]
+
+    @staticmethod
+    def visible(user, mode: str = "read"):
+        pages = selectors.pages_visible_to(user, mode=mode)
+        return AudienceSnapshot.objects.filter(page__in=pages.values("id"))
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # figures come from integrations; the admin shows them
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "role", "organization", "region", "page", "can_view_personal_data"]
+    list_filter = ["role", "region"]
+    search_fields = ["user__username", "user__email", "organization__name"]
+    autocomplete_fields = ["user", "organization", "page"]
+    list_select_related = ["user", "organization", "region", "page"]
+
+    # Only federal administrators hand out roles.
+    def _is_admin(self, request: HttpRequest) -> bool:
+        return request.user.is_staff and scope_for(request.user).is_federal_admin
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self._is_admin(request)
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return self._is_admin(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return self._is_admin(request)
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return self._is_admin(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return self._is_admin(request)

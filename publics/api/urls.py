@@ -1,0 +1,15 @@
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from publics.api import views
+
+router = SimpleRouter()
+router.register("regions", views.RegionViewSet, basename="region")
+router.register("organizations", views.OrganizationViewSet, basename="organization")
+router.register("pages", views.PageViewSet, basename="page")
+
+urlpatterns = [
+    path("audience-snapshots/", views.AudienceBulkView.as_view(), name="audience-bulk"),
+    path("me/", views.MeView.as_view(), name="me"),
+    *router.urls,
+]

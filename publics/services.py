@@ -1,0 +1,130 @@
+"""Writes to the registry. Each service checks the actor's scope, validates with the model's rules and saves.
+
+Services raise Django's `ValidationError` (400) and `PermissionDenied` (403); `core.errors` turns them into
+the one error shape. An object outside the actor's read scope is never passed in: views look it up through a
+selector first, so a stranger gets 404 before any service runs.
+"""
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from core.access import scope_for
+from publics.models import AudienceSnapshot, Organization, Page, Region, Role
+from publics.selectors import page_ids_visible_to
+
+_MANAGING_ROLES = (Role.FEDERAL_ADMIN, Role.ANALYST, Role.OPERATOR)
+
+
+def _require_manage_region(actor, region: Region) -> None:
+    scope = scope_for(actor)
+    if not (scope.manage.everything or region.pk in scope.manage.region_ids):
+        raise PermissionDenied(_("You may not manage organizations of this region."))
+
+
+def _require_manage_organization(actor, organization: Organization) -> None:
+    scope = scope_for(actor)
+    grant = scope.manage
+    if not (
+        grant.everything or organization.pk in grant.organization_ids or organization.region_id in grant.region_ids
+    ):
+        raise PermissionDenied(_("You may not manage this organization."))
+
+
+def _save(instance: Organization | Page) -> None:
+    """Validate with the model's rules (check digits, constraints) and save; a lost unique race is a 400."""
+    instance.full_clean()
+    try:
+        with transaction.atomic():
+            instance.save()
+    except IntegrityError as exc:
+        raise ValidationError(_("The object conflicts with an existing one: %(error)s") % {"error": exc}) from exc
+
+
+def _apply(instance: Any, data: Mapping[str, Any], *, exclude: Iterable[str] = ()) -> None:
+    for name, value in data.items():
+        if name not in exclude:
+            setattr(instance, name, value)
+
+
+def organization_create(*, actor, data: Mapping[str, Any]) -> Organization:
+    organization = Organization()
+    _apply(organization, data)
+    _require_manage_region(actor, organization.region)
+    _save(organization)
+    return organization
+
+
+def organization_update(*, actor, organization: Organization, data: Mapping[str, Any]) -> Organization:
+    _require_manage_organization(actor, organization)
+    if "region" in data and data["region"].pk != organization.region_id:
+        # Moving an organisation to another region needs the right over that region too.
+        _require_manage_region(actor, data["region"])
+    _apply(organization, data)
+    _save(organization)
+    return organization
+
+
+def page_create(*, actor, data: Mapping[str, Any]) -> Page:
+    page = Page()
+    _apply(page, data)
+    _require_manage_organization(actor, page.organization)
+    _save(page)
+    return page
+
+
+def page_update(*, actor, page: Page, data: Mapping[str, Any]) -> Page:
+    _require_manage_organization(actor, page.organization)
+    if "organization" in data and data["organization"].pk != page.organization_id:
+        _require_manage_organization(actor, data["organization"])
+    _apply(page, data)
+    _save(page)
+    return page
+
+
+def audience_snapshots_upsert(*, actor, rows: list[Mapping[str, Any]]) -> int:
+    """Insert or update snapshots by (page, date) in one statement; returns the number of rows written.
+
+    `rows` hold `page_id`, `date`, `subscribers` and optional `views` and `posts`. Every page must be one the
+    actor may push to, and a (page, date) may appear once: otherwise nothing is written.
+    """
+    seen: dict[tuple[int, dt.date], int] = {}
+    errors: dict[str, list[str]] = {}
+    for index, row in enumerate(rows):
+        key = (row["page_id"], row["date"])
+        if key in seen:
+            errors[f"snapshots.{index}.date"] = [
+                _("Repeats row %(row)s for the same page and date.") % {"row": seen[key]}
+            ]
+        seen[key] = index
+    requested = {row["page_id"] for row in rows}
+    allowed = page_ids_visible_to(actor, requested, mode="push")
+    for index, row in enumerate(rows):
+        if row["page_id"] not in allowed:
+            errors[f"snapshots.{index}.page"] = [_("Unknown page or not in your scope.")]
+    if errors:
+        raise ValidationError(errors)
+
+    snapshots = [
+        AudienceSnapshot(
+            page_id=row["page_id"],
+            date=row["date"],
+            subscribers=row["subscribers"],
+            views=row.get("views"),
+            posts=row.get("posts"),
+        )
+        for row in rows
+    ]
+    with transaction.atomic():
+        AudienceSnapshot.objects.bulk_create(
+            snapshots,
+            update_conflicts=True,
+            unique_fields=["page", "date"],
+            update_fields=["subscribers", "views", "posts"],
+            batch_size=1000,
+        )
+    return len(snapshots)

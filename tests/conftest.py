@@ -1,0 +1,102 @@
+"""Shared personas (style.md): operators of organisations A and B, an analyst of region X, auditors, an admin.
+
+Organisation A is in Moscow (RU-MOW), organisation B in Kaliningrad (RU-KGD); the analyst's region X is Moscow.
+"""
+
+import os
+from dataclasses import dataclass
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from tests.factories import OrganizationFactory, PageFactory, UserFactory, member, region
+
+NO_SKIP = os.environ.get("OTKLIK_NO_SKIP") == "1"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `postgres` or `redis` skip, with the reason, where that server is not configured."""
+    from django.conf import settings
+
+    on_postgres = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+    has_redis = bool(settings.REDIS_URL)
+    for item in items:
+        if "postgres" in item.keywords and not on_postgres:
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://..."))
+        if "redis" in item.keywords and not has_redis:
+            item.add_marker(pytest.mark.skip(reason="needs Redis: set REDIS_URL=redis://..."))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    # In CI (OTKLIK_NO_SKIP=1) a skipped test is a failure: everything must run against the real servers.
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if NO_SKIP and reporter and reporter.stats.get("skipped"):
+        reporter.write_line(f"{len(reporter.stats['skipped'])} test(s) skipped, which CI does not allow.", red=True)
+        session.exitstatus = 1
+
+
+@dataclass
+class World:
+    org_a: object
+    org_b: object
+    page_a: object
+    page_b: object
+    operator_a: object
+    operator_b: object
+    analyst_x: object
+    auditor_x: object
+    auditor_federal: object
+    admin: object
+    integration_a: object
+    stranger: object
+
+
+@pytest.fixture
+def world(db) -> World:
+    moscow, kaliningrad = region("RU-MOW"), region("RU-KGD")
+    org_a = OrganizationFactory(name="Школа №1 (Москва)", region=moscow)
+    org_b = OrganizationFactory(name="Больница №2 (Калининград)", region=kaliningrad, kind="hospital")
+    page_a = PageFactory(organization=org_a, platform="vk")
+    page_b = PageFactory(organization=org_b, platform="max")
+    users = {
+        name: UserFactory(username=name)
+        for name in (
+            "operator_a",
+            "operator_b",
+            "analyst_x",
+            "auditor_x",
+            "auditor_federal",
+            "admin",
+            "integration_a",
+            "stranger",
+        )
+    }
+    member(users["operator_a"], "operator", organization=org_a)
+    member(users["operator_b"], "operator", organization=org_b)
+    member(users["analyst_x"], "analyst", region=moscow)
+    member(users["auditor_x"], "auditor", region=moscow, can_view_personal_data=False)
+    member(users["auditor_federal"], "auditor", can_view_personal_data=False)
+    member(users["admin"], "federal_admin")
+    member(users["integration_a"], "integration", page=page_a)
+    return World(org_a=org_a, org_b=org_b, page_a=page_a, page_b=page_b, **users)
+
+
+@pytest.fixture
+def api():
+    """An API client; `api.as_user(user)` authenticates it with the user's token, as outside clients do."""
+    from tests.factories import token_for
+
+    client = APIClient()
+
+    def as_user(user):
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(user)}")
+        return client
+
+    client.as_user = as_user
+    return client
+
+
+@pytest.fixture
+def on_postgres() -> bool:
+    return connection.vendor == "postgresql"
