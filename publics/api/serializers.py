@@ -3,7 +3,9 @@ import datetime as dt
 from django.conf import settings
 from django.utils.translation import gettext as _
 from rest_framework import serializers
+from rest_framework.validators import UniqueValidator
 
+from core.validators import validate_ogrn
 from publics.models import AudienceSnapshot, Membership, Organization, Page, Region
 from publics.selectors import organizations_visible_to
 
@@ -58,7 +60,13 @@ class OrganizationSerializer(serializers.ModelSerializer):
 class OrganizationInputSerializer(serializers.ModelSerializer):
     region = RegionCodeField(help_text="Region code, e.g. `RU-MOW`.")
     parent = ScopedOrganizationField(required=False, allow_null=True, help_text="Parent organization id.")
-    ogrn = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=15)
+    ogrn = serializers.CharField(
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        max_length=15,
+        validators=[validate_ogrn, UniqueValidator(queryset=Organization.objects.all())],
+    )
 
     class Meta:
         model = Organization
