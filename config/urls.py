@@ -6,6 +6,7 @@ from core.views import healthz
 
 api_v1 = [
     path("", include("publics.api.urls")),
+    path("", include("appeals.api.urls")),
 ]
 
 urlpatterns = [

@@ -1,0 +1,278 @@
+import datetime as dt
+import zoneinfo
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from appeals.models import (
+    Appeal,
+    AppealEvent,
+    AppealKind,
+    CalendarOverride,
+    Category,
+    Channel,
+    Priority,
+    RejectReason,
+    Reply,
+    SlaPolicy,
+    SlaState,
+    Unit,
+)
+from publics.api.serializers import RegionCodeField
+from publics.models import Organization
+
+
+class LocalDateTimeField(serializers.DateTimeField):
+    """A moment in the organisation's local zone, ISO 8601 with its offset (domain.md section 4)."""
+
+    def to_representation(self, value: dt.datetime | None) -> str | None:
+        if value is None:
+            return None
+        zone = getattr(self.root, "_local_zone", None)
+        return value.astimezone(zone).isoformat() if zone else super().to_representation(value)
+
+
+class AuthorSerializer(serializers.Serializer):
+    platform_user_id = serializers.CharField(allow_blank=True, max_length=64, required=False, default="")
+    name = serializers.CharField(allow_blank=True, max_length=200, required=False, default="")
+
+
+def mask_name(name: str) -> str:
+    """«Иван Петров» → «И*** П***»: enough to tell authors apart in a list, not to identify them."""
+    return " ".join(f"{part[0]}***" for part in name.split() if part)
+
+
+class AppealSerializer(serializers.ModelSerializer):
+    region = serializers.CharField(source="region.code", read_only=True, help_text="Region code.")
+    page_id = serializers.IntegerField(read_only=True, allow_null=True)
+    platform = serializers.CharField(source="page.platform", read_only=True, default=None, allow_null=True)
+    author = serializers.SerializerMethodField()
+    policy_version = serializers.IntegerField(source="policy.version", read_only=True, default=None, allow_null=True)
+    sla_state = serializers.ChoiceField(choices=SlaState.choices, read_only=True)
+    is_overdue = serializers.BooleanField(read_only=True)
+    due_at = LocalDateTimeField(read_only=True, allow_null=True, help_text="The deadline the clock runs for now.")
+    time_left_seconds = serializers.SerializerMethodField(help_text="Seconds to `due_at`; negative when overdue.")
+    redirected_from = serializers.SerializerMethodField()
+    converted_to = serializers.SerializerMethodField()
+    received_at = LocalDateTimeField()
+    registered_at = LocalDateTimeField()
+    first_responded_at = LocalDateTimeField(allow_null=True)
+    resolved_at = LocalDateTimeField(allow_null=True)
+    closed_at = LocalDateTimeField(allow_null=True)
+    first_response_due_at = LocalDateTimeField(allow_null=True)
+    resolution_due_at = LocalDateTimeField(allow_null=True)
+    paused_at = LocalDateTimeField(allow_null=True)
+    extended_at = LocalDateTimeField(allow_null=True)
+
+    class Meta:
+        model = Appeal
+        fields = [
+            "id",
+            "page_id",
+            "platform",
+            "organization",
+            "region",
+            "kind",
+            "channel",
+            "external_id",
+            "author",
+            "text",
+            "category",
+            "priority",
+            "status",
+            "assignee",
+            "received_at",
+            "registered_at",
+            "first_responded_at",
+            "resolved_at",
+            "closed_at",
+            "policy",
+            "policy_version",
+            "first_response_due_at",
+            "resolution_due_at",
+            "due_at",
+            "sla_state",
+            "is_overdue",
+            "time_left_seconds",
+            "paused_at",
+            "paused_seconds",
+            "extended_at",
+            "extension_reason",
+            "reject_reason",
+            "redirected_to",
+            "redirected_from",
+            "duplicate_of",
+            "converted_from",
+            "converted_to",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def to_representation(self, instance: Appeal) -> dict:
+        self.root._local_zone = zoneinfo.ZoneInfo(instance.organization.effective_timezone)
+        return super().to_representation(instance)
+
+    @extend_schema_field(AuthorSerializer)
+    def get_author(self, appeal: Appeal) -> dict:
+        if self.context.get("personal_data", False):
+            return {"platform_user_id": appeal.author_platform_id, "name": appeal.author_name}
+        return {"platform_user_id": "", "name": mask_name(appeal.author_name)}
+
+    def get_time_left_seconds(self, appeal: Appeal) -> int | None:
+        due = getattr(appeal, "due_at", None)
+        if due is None or appeal.status == "waiting":
+            return None
+        return int((due - self.context.get("now", timezone.now())).total_seconds())
+
+    def get_redirected_from(self, appeal: Appeal) -> int | None:
+        return getattr(appeal, "redirected_from_id", None)
+
+    def get_converted_to(self, appeal: Appeal) -> int | None:
+        return getattr(appeal, "converted_to_id", None)
+
+
+class AppealCreateSerializer(serializers.Serializer):
+    page = serializers.IntegerField(min_value=1, help_text="The public page's id.")
+    external_id = serializers.CharField(max_length=128, help_text="The platform's id of the event or message.")
+    kind = serializers.ChoiceField(choices=AppealKind.choices, default=AppealKind.MESSAGE)
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    text = serializers.CharField(max_length=20_000)
+    author = AuthorSerializer(required=False)
+    received_at = serializers.DateTimeField(help_text="When the citizen wrote (ISO 8601 with offset).")
+    category = serializers.PrimaryKeyRelatedField(
+        queryset=Category.objects.filter(is_active=True), required=False, allow_null=True
+    )
+    priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.NORMAL)
+
+
+class TextSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=20_000)
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2_000, required=False, default="", allow_blank=True)
+
+
+class RequiredReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2_000)
+
+
+class AssignSerializer(serializers.Serializer):
+    assignee = serializers.IntegerField(min_value=1, help_text="User id.")
+
+
+class RedirectSerializer(serializers.Serializer):
+    organization = serializers.PrimaryKeyRelatedField(
+        queryset=Organization.objects.select_related("region"), help_text="The competent organization's id."
+    )
+    reason = serializers.CharField(max_length=2_000)
+
+
+class RejectSerializer(serializers.Serializer):
+    reason = serializers.ChoiceField(choices=RejectReason.choices, help_text="Ground under 59-FZ art. 11, or spam.")
+    comment = serializers.CharField(max_length=2_000, required=False, default="", allow_blank=True)
+
+
+class DuplicateSerializer(serializers.Serializer):
+    duplicate_of = serializers.IntegerField(min_value=1, help_text="Id of the appeal this one repeats.")
+    reason = serializers.CharField(max_length=2_000, required=False, default="", allow_blank=True)
+
+
+class AppealEventSerializer(serializers.ModelSerializer):
+    actor = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AppealEvent
+        fields = ["id", "action", "actor", "from_status", "to_status", "reason", "data", "created_at"]
+        read_only_fields = fields
+
+    def get_actor(self, event: AppealEvent) -> str | None:
+        return event.actor.get_username() if event.actor_id else None
+
+
+class ReplySerializer(serializers.ModelSerializer):
+    author = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Reply
+        fields = ["id", "kind", "author", "text", "created_at"]
+        read_only_fields = fields
+
+    def get_author(self, reply: Reply) -> str | None:
+        return reply.author.get_username() if reply.author_id else None
+
+
+class CategorySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Category
+        fields = ["id", "code", "name", "parent", "is_active"]
+        read_only_fields = fields
+
+
+class SlaPolicySerializer(serializers.ModelSerializer):
+    """Flat fields, as outside clients expect them (domain.md section 9)."""
+
+    region = RegionCodeField(required=False, allow_null=True)
+    warn_at = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=99), required=False, max_length=10
+    )
+    apply_to_open_appeals = serializers.BooleanField(
+        write_only=True,
+        required=False,
+        default=False,
+        help_text="On update: move open appeals on older versions to this one and recompute their deadlines.",
+    )
+    first_response_unit = serializers.ChoiceField(choices=Unit.choices)
+    resolution_unit = serializers.ChoiceField(choices=Unit.choices)
+    extension_unit = serializers.ChoiceField(choices=Unit.choices, required=False, allow_blank=True)
+
+    class Meta:
+        model = SlaPolicy
+        fields = [
+            "id",
+            "lineage",
+            "version",
+            "name",
+            "is_active",
+            "kind",
+            "channel",
+            "platform",
+            "category",
+            "priority",
+            "organization_kind",
+            "region",
+            "organization",
+            "first_response_amount",
+            "first_response_unit",
+            "resolution_amount",
+            "resolution_unit",
+            "extension_amount",
+            "extension_unit",
+            "warn_at",
+            "apply_to_open_appeals",
+            "created_at",
+        ]
+        read_only_fields = ["id", "lineage", "version", "created_at"]
+
+    def validate(self, attrs: dict) -> dict:
+        amount = attrs.get("extension_amount", getattr(self.instance, "extension_amount", None))
+        unit = attrs.get("extension_unit", getattr(self.instance, "extension_unit", ""))
+        if (amount is None) != (not unit):
+            raise serializers.ValidationError(
+                {"extension_unit": _("Give both the extension amount and its unit, or neither.")}
+            )
+        if len(set(attrs.get("warn_at", []))) != len(attrs.get("warn_at", [])):
+            raise serializers.ValidationError({"warn_at": _("Warning thresholds must not repeat.")})
+        return attrs
+
+
+class CalendarOverrideSerializer(serializers.ModelSerializer):
+    region = RegionCodeField(required=False, allow_null=True, help_text="Region code; empty for a federal override.")
+
+    class Meta:
+        model = CalendarOverride
+        fields = ["id", "date", "region", "kind", "hours", "reason", "created_at"]
+        read_only_fields = ["id", "created_at"]

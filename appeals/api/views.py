@@ -1,0 +1,326 @@
+"""Appeals API: thin views over appeals.selectors (reads) and appeals.services (writes)."""
+
+from collections.abc import Callable
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import Serializer
+
+from appeals import selectors, services
+from appeals.api.filters import AppealFilter, CategoryFilter
+from appeals.api.serializers import (
+    AppealCreateSerializer,
+    AppealEventSerializer,
+    AppealSerializer,
+    AssignSerializer,
+    CalendarOverrideSerializer,
+    CategorySerializer,
+    DuplicateSerializer,
+    ReasonSerializer,
+    RedirectSerializer,
+    RejectSerializer,
+    ReplySerializer,
+    RequiredReasonSerializer,
+    SlaPolicySerializer,
+    TextSerializer,
+)
+from core.access import scope_for
+from publics.selectors import pages_visible_to
+
+
+def _action_schema(summary: str, request: type[Serializer] | None, description: str = ""):
+    return extend_schema(
+        tags=["appeals"],
+        summary=summary,
+        description=description,
+        request=request,
+        responses={200: AppealSerializer},
+        filters=False,
+    )
+
+
+@extend_schema_view(
+    list=extend_schema(tags=["appeals"], summary="List appeals in your scope"),
+    retrieve=extend_schema(tags=["appeals"], summary="Get an appeal"),
+)
+class AppealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = AppealSerializer
+    filterset_class = AppealFilter
+    ordering_fields = [
+        "due_at",
+        "first_response_due_at",
+        "resolution_due_at",
+        "received_at",
+        "priority",
+        "status",
+        "id",
+    ]
+    ordering = ["-received_at", "-id"]
+    extra_error_codes = ["409"]
+
+    def get_queryset(self):
+        return selectors.appeals_visible_to(self.request.user, now=getattr(self, "_now", None))
+
+    def initial(self, request: Request, *args, **kwargs) -> None:
+        # One "now" per request: the SLA state, the overdue flag and the time left agree with each other.
+        self._now = timezone.now()
+        super().initial(request, *args, **kwargs)
+
+    def get_serializer_context(self) -> dict:
+        context = super().get_serializer_context()
+        context["personal_data"] = scope_for(self.request.user).personal_data
+        context["now"] = getattr(self, "_now", timezone.now())
+        return context
+
+    def filter_queryset(self, queryset):
+        if self.action not in ("list",):
+            return queryset  # actions and sub-lists address one appeal: the list's filters do not apply
+        return super().filter_queryset(queryset)
+
+    def _respond(self, appeal_id: int, status_code: int = status.HTTP_200_OK) -> Response:
+        appeal = get_object_or_404(self.get_queryset(), pk=appeal_id)
+        return Response(self.get_serializer(appeal).data, status=status_code)
+
+    def _run(
+        self, request: Request, service: Callable, input_class: type[Serializer] | None = None, **extra
+    ) -> Response:
+        appeal = self.get_object()  # 404 outside the read scope
+        arguments = dict(extra)
+        if input_class is not None:
+            serializer = input_class(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            arguments.update(serializer.validated_data)
+        service(actor=request.user, appeal_id=appeal.pk, **arguments)
+        return self._respond(appeal.pk)
+
+    @extend_schema(
+        tags=["appeals"],
+        summary="Take in an appeal (integrations)",
+        description=(
+            "Idempotent on (`page`, `external_id`): the same pair again returns the stored appeal with 200, "
+            "a new one is created with 201."
+        ),
+        request=AppealCreateSerializer,
+        responses={201: AppealSerializer, 200: AppealSerializer},
+    )
+    def create(self, request: Request) -> Response:
+        serializer = AppealCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        page = pages_visible_to(request.user, mode="push").filter(pk=data["page"]).first()
+        if page is None:
+            raise DjangoValidationError({"page": _("Unknown page or not in your scope.")})
+        author = data.get("author") or {}
+        appeal, created = services.appeal_create(
+            actor=request.user,
+            page=page,
+            data=services.AppealInput(
+                kind=data["kind"],
+                channel=data["channel"],
+                text=data["text"],
+                received_at=data["received_at"],
+                external_id=data["external_id"],
+                author_platform_id=author.get("platform_user_id", ""),
+                author_name=author.get("name", ""),
+                category=data.get("category"),
+                priority=data["priority"],
+            ),
+        )
+        return self._respond(appeal.pk, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    @_action_schema("Take the appeal into work", None, "`new` → `in_progress`, assigned to you.")
+    @action(detail=True, methods=["post"])
+    def take(self, request: Request, pk: str) -> Response:
+        return self._run(request, services.appeal_take)
+
+    @_action_schema("Assign the appeal", AssignSerializer, "To an operator of the organization or an analyst.")
+    @action(detail=True, methods=["post"])
+    def assign(self, request: Request, pk: str) -> Response:
+        serializer = AssignSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        assignee = get_user_model().objects.filter(pk=serializer.validated_data["assignee"]).first()
+        if assignee is None:
+            raise DjangoValidationError({"assignee": _("Unknown user.")})
+        return self._run(request, services.appeal_assign, assignee=assignee)
+
+    @_action_schema("Reply publicly", TextSerializer, "The first public reply meets the first-response target.")
+    @action(detail=True, methods=["post"])
+    def reply(self, request: Request, pk: str) -> Response:
+        return self._run(request, services.appeal_reply, TextSerializer)
+
+    @_action_schema("Add an internal note", TextSerializer)
+    @action(detail=True, methods=["post"])
+    def note(self, request: Request, pk: str) -> Response:
+        return self._run(request, services.appeal_note, TextSerializer)
+
+    @_action_schema("Wait for the citizen", ReasonSerializer, "The clock stops until resumed.")
+    @action(detail=True, methods=["post"])
+    def wait(self, request: Request, pk: str) -> Response:
+        return self._run(request, services.appeal_wait, ReasonSerializer)
+
+    @_action_schema("Resume after waiting", ReasonSerializer, "Deadlines move forward by the paused time.")
+    @action(detail=True, methods=["post"])
+    def resume(self, request: Request, pk: str) -> Response:
+        return self._run(request, services.appeal_resume, ReasonSerializer)
+
+    @_action_schema("Extend the term once", RequiredReasonSerializer, "Formal appeals only, with a reason.")
+    @action(detail=True, methods=["post"])
+    def extend(self, request: Request, pk: str) -> Response:
+        return self._run(request, services.appeal_extend, RequiredReasonSerializer)
+
+    @_action_schema("Redirect to the competent organization", RedirectSerializer)
+    @action(detail=True, methods=["post"])
+    def redirect(self, request: Request, pk: str) -> Response:
+        return self._run(request, services.appeal_redirect, RedirectSerializer)
+
+    @_action_schema("Reject", RejectSerializer, "Grounds of 59-FZ art. 11, or spam.")
+    @action(detail=True, methods=["post"])
+    def reject(self, request: Request, pk: str) -> Response:
+        return self._run(request, services.appeal_reject, RejectSerializer)
+
+    @_action_schema("Close an answered appeal", ReasonSerializer)
+    @action(detail=True, methods=["post"])
+    def close(self, request: Request, pk: str) -> Response:
+        return self._run(request, services.appeal_close, ReasonSerializer)
+
+    @_action_schema("Reopen", RequiredReasonSerializer, "`closed`/`answered` → `in_progress`.")
+    @action(detail=True, methods=["post"])
+    def reopen(self, request: Request, pk: str) -> Response:
+        return self._run(request, services.appeal_reopen, RequiredReasonSerializer)
+
+    @_action_schema("Convert a message to a formal appeal", ReasonSerializer)
+    @action(detail=True, methods=["post"])
+    def convert(self, request: Request, pk: str) -> Response:
+        return self._run(request, services.appeal_convert, ReasonSerializer)
+
+    @_action_schema("Mark as a duplicate of another appeal", DuplicateSerializer)
+    @action(detail=True, methods=["post"], url_path="mark-duplicate")
+    def mark_duplicate(self, request: Request, pk: str) -> Response:
+        serializer = DuplicateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        original = (
+            selectors.appeals_visible_to(request.user).filter(pk=serializer.validated_data["duplicate_of"]).first()
+        )
+        if original is None:
+            raise DjangoValidationError({"duplicate_of": _("Unknown appeal or not in your scope.")})
+        return self._run(
+            request, services.appeal_mark_duplicate, original=original, reason=serializer.validated_data["reason"]
+        )
+
+    @extend_schema(
+        tags=["appeals"],
+        summary="History of the appeal",
+        responses={200: AppealEventSerializer(many=True)},
+        filters=False,
+    )
+    @action(detail=True, methods=["get"])
+    def events(self, request: Request, pk: str) -> Response:
+        events = self.paginate_queryset(selectors.appeal_events(self.get_object()))
+        return self.get_paginated_response(AppealEventSerializer(events, many=True).data)
+
+    @extend_schema(
+        tags=["appeals"], summary="Replies and notes", responses={200: ReplySerializer(many=True)}, filters=False
+    )
+    @action(detail=True, methods=["get"])
+    def replies(self, request: Request, pk: str) -> Response:
+        replies = self.paginate_queryset(selectors.appeal_replies(self.get_object()))
+        return self.get_paginated_response(ReplySerializer(replies, many=True).data)
+
+
+@extend_schema_view(
+    list=extend_schema(tags=["categories"], summary="List categories (two-level topic tree)"),
+    retrieve=extend_schema(tags=["categories"], summary="Get a category"),
+)
+class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = CategorySerializer
+    filterset_class = CategoryFilter
+    ordering_fields = ["name", "id"]
+    ordering = ["id"]
+
+    def get_queryset(self):
+        return selectors.categories_all()
+
+
+@extend_schema_view(
+    list=extend_schema(tags=["sla-policies"], summary="List current SLA policies"),
+    retrieve=extend_schema(tags=["sla-policies"], summary="Get an SLA policy"),
+    create=extend_schema(tags=["sla-policies"], summary="Create an SLA policy"),
+    update=extend_schema(tags=["sla-policies"], summary="Edit an SLA policy (stores a new version)"),
+    partial_update=extend_schema(tags=["sla-policies"], summary="Edit an SLA policy (stores a new version)"),
+    destroy=extend_schema(
+        tags=["sla-policies"],
+        summary="Deactivate an SLA policy",
+        description="Stores a new, inactive version: appeals that used it keep it.",
+        responses={204: OpenApiResponse(description="Deactivated.")},
+    ),
+)
+class SlaPolicyViewSet(viewsets.ModelViewSet):
+    """Read in the read scope (strangers get 404); services check the right to change (403)."""
+
+    serializer_class = SlaPolicySerializer
+    filterset_fields = ["kind", "channel", "platform", "is_active", "organization"]
+    ordering_fields = ["id", "name", "lineage"]
+    ordering = ["lineage"]
+
+    def get_queryset(self):
+        return selectors.sla_policies_visible_to(self.request.user)
+
+    def perform_create(self, serializer) -> None:
+        data = dict(serializer.validated_data)
+        data.pop("apply_to_open_appeals", None)
+        serializer.instance = services.sla_policy_create(actor=self.request.user, data=data)
+
+    def perform_update(self, serializer) -> None:
+        data = dict(serializer.validated_data)
+        apply = data.pop("apply_to_open_appeals", False)
+        serializer.instance = services.sla_policy_update(
+            actor=self.request.user, policy=serializer.instance, data=data, apply_to_open_appeals=apply
+        )
+
+    def perform_destroy(self, instance) -> None:
+        services.sla_policy_update(actor=self.request.user, policy=instance, data={"is_active": False})
+
+
+@extend_schema_view(
+    list=extend_schema(tags=["calendar"], summary="List calendar overrides"),
+    retrieve=extend_schema(tags=["calendar"], summary="Get a calendar override"),
+    create=extend_schema(
+        tags=["calendar"], summary="Add a calendar override", description="Open appeals move with it."
+    ),
+    update=extend_schema(tags=["calendar"], summary="Change a calendar override"),
+    partial_update=extend_schema(tags=["calendar"], summary="Change a calendar override"),
+    destroy=extend_schema(tags=["calendar"], summary="Remove a calendar override"),
+)
+class CalendarOverrideViewSet(viewsets.ModelViewSet):
+    """Read by every role; services check the right to change (403)."""
+
+    serializer_class = CalendarOverrideSerializer
+    filterset_fields = ["date", "kind"]
+    ordering_fields = ["date", "id"]
+    ordering = ["date"]
+
+    def get_queryset(self):
+        return selectors.calendar_overrides_visible_to(self.request.user)
+
+    def perform_create(self, serializer) -> None:
+        from appeals.models import CalendarOverride
+
+        serializer.instance = services.calendar_override_save(
+            actor=self.request.user, override=CalendarOverride(), data=serializer.validated_data
+        )
+
+    def perform_update(self, serializer) -> None:
+        serializer.instance = services.calendar_override_save(
+            actor=self.request.user, override=serializer.instance, data=serializer.validated_data
+        )
+
+    def perform_destroy(self, instance) -> None:
+        services.calendar_override_delete(actor=self.request.user, override=instance)

@@ -1,0 +1,131 @@
+"""Reads of appeals, narrowed to the caller's scope (core.access) and annotated with their SLA state.
+
+The SLA state, the overdue flag and the active deadline are computed by the database at read time from the
+stored deadlines and the given moment, so a list can be filtered and ordered by them and they are never
+stale, whatever the sweep has got to.
+"""
+
+import datetime as dt
+
+from django.db.models import (
+    BooleanField,
+    Case,
+    CharField,
+    DateTimeField,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.utils import timezone
+
+from appeals.models import (
+    FINAL_STATUSES,
+    Appeal,
+    AppealEvent,
+    CalendarOverride,
+    Category,
+    Reply,
+    SlaPolicy,
+    SlaState,
+    Status,
+)
+from core.access import scope_for
+
+
+def _overdue_q(now: dt.datetime) -> Q:
+    running = ~Q(status__in=[*FINAL_STATUSES, Status.WAITING])
+    first_late = Q(first_responded_at__isnull=True, first_response_due_at__lt=now)
+    resolution_late = Q(resolved_at__isnull=True, resolution_due_at__lt=now)
+    return running & (first_late | resolution_late)
+
+
+def _late_q() -> Q:
+    return (
+        Q(first_response_breached=True)
+        | Q(resolution_breached=True)
+        | Q(first_responded_at__gt=F("first_response_due_at"))
+        | Q(resolved_at__gt=F("resolution_due_at"))
+    )
+
+
+def annotate_sla(queryset: QuerySet[Appeal], *, now: dt.datetime | None = None) -> QuerySet[Appeal]:
+    """Add `sla_state`, `is_overdue` and `due_at` (the deadline the clock runs for now) as of `now`."""
+    now = now or timezone.now()
+    moment = Value(now, output_field=DateTimeField())
+    return queryset.annotate(
+        is_overdue=Case(When(_overdue_q(now), then=Value(True)), default=Value(False), output_field=BooleanField()),
+        sla_state=Case(
+            When(status=Status.WAITING, then=Value(SlaState.PAUSED)),
+            When(_late_q() | _overdue_q(now), then=Value(SlaState.BREACHED)),
+            When(status__in=FINAL_STATUSES, then=Value(SlaState.MET)),
+            When(first_responded_at__isnull=False, resolution_due_at__isnull=True, then=Value(SlaState.MET)),
+            When(sla_warn_from__lte=moment, then=Value(SlaState.AT_RISK)),
+            default=Value(SlaState.ON_TRACK),
+            output_field=CharField(),
+        ),
+        due_at=Case(
+            When(status__in=FINAL_STATUSES, then=Value(None)),
+            When(first_responded_at__isnull=True, then=F("first_response_due_at")),
+            When(resolved_at__isnull=True, then=F("resolution_due_at")),
+            default=Value(None),
+            output_field=DateTimeField(),
+        ),
+    )
+
+
+def appeals_visible_to(user, *, mode: str = "read", now: dt.datetime | None = None) -> QuerySet[Appeal]:
+    """Appeals the user may see (or, with mode="manage", handle), joined for display and SLA-annotated."""
+    scope = scope_for(user)
+    appeals = Appeal.objects.filter(
+        scope.filter_q(mode=mode, region="region_id", organization="organization_id", page="page_id")
+    ).select_related("organization__region", "region", "page", "policy")
+    # Reverse one-to-one links as ids, so a list needs no query per row to show them.
+    appeals = appeals.annotate(
+        redirected_from_id=Subquery(Appeal.objects.filter(redirected_to=OuterRef("pk")).values("pk")[:1]),
+        converted_to_id=Subquery(Appeal.objects.filter(converted_from=OuterRef("pk")).values("pk")[:1]),
+    )
+    return annotate_sla(appeals, now=now)
+
+
+def appeal_events(appeal: Appeal) -> QuerySet[AppealEvent]:
+    return AppealEvent.objects.filter(appeal=appeal).select_related("actor").order_by("created_at", "id")
+
+
+def appeal_replies(appeal: Appeal) -> QuerySet[Reply]:
+    return Reply.objects.filter(appeal=appeal).select_related("author").order_by("created_at", "id")
+
+
+def categories_all() -> QuerySet[Category]:
+    return Category.objects.select_related("parent").order_by("parent_id", "name")
+
+
+def sla_policies_visible_to(user, *, mode: str = "read") -> QuerySet[SlaPolicy]:
+    """Federal policies (no region and no organisation) are visible to every role; others by scope."""
+    scope = scope_for(user)
+    if scope.read.is_empty:
+        return SlaPolicy.objects.none()
+    if mode == "read":
+        scoped = scope.filter_q(mode="read", region="region_id", organization="organization_id")
+        condition = Q(region__isnull=True, organization__isnull=True) | scoped
+    else:
+        condition = scope.filter_q(mode="manage", region="region_id")
+        if not scope.manage.everything:
+            # Analysts set regional policies only; federal and organisation-level ones are the admins'.
+            condition &= Q(region__isnull=False, organization__isnull=True)
+    return SlaPolicy.objects.filter(condition, is_current=True).select_related("region", "organization", "category")
+
+
+def calendar_overrides_visible_to(user, *, mode: str = "read") -> QuerySet[CalendarOverride]:
+    scope = scope_for(user)
+    if scope.read.is_empty:
+        return CalendarOverride.objects.none()
+    if mode == "read":
+        return CalendarOverride.objects.select_related("region")
+    condition = scope.filter_q(mode="manage", region="region_id")
+    if not scope.manage.everything:
+        condition &= Q(region__isnull=False)
+    return CalendarOverride.objects.filter(condition).select_related("region")

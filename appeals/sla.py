@@ -1,0 +1,264 @@
+"""The SLA clock of an appeal: which policy applies, its deadlines, warning points and state.
+
+The arithmetic of working time lives in core.worktime (pure functions); this module feeds it the database's
+view of the world (an organisation's zone and office hours, calendar overrides, policies) and caches that
+view per process. The cache is keyed by a stamp kept in Django's cache (Redis in production): a change of
+overrides or policies bumps the stamp, and every process rebuilds on its next call.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import zoneinfo
+from dataclasses import dataclass
+
+from django.core.cache import cache
+
+from appeals.models import Appeal, AppealKind, CalendarOverride, SlaPolicy, Status, Unit
+from core import worktime
+from publics.models import Organization
+
+_STAMP_TTL_SECONDS = 10  # without a shared cache (local SQLite demo) other processes see a change within this
+
+_local: dict[str, tuple[float, object, object]] = {}
+
+
+def _stamp(name: str) -> int:
+    key = f"otklik:stamp:{name}"
+    value = cache.get(key)
+    if value is None:
+        value = time.time_ns()
+        cache.add(key, value, None)
+        value = cache.get(key, value)
+    return value
+
+
+def bump_stamp(name: str) -> None:
+    """Tell every process that `name` (calendar or policies) changed; call it on commit of the change."""
+    cache.set(f"otklik:stamp:{name}", time.time_ns(), None)
+    _local.pop(name, None)
+
+
+def _cached(name: str, build):
+    """`build()` memoised per process until the stamp of `name` changes (checked at most every few seconds)."""
+    now = time.monotonic()
+    entry = _local.get(name)
+    if entry is not None and now - entry[0] < _STAMP_TTL_SECONDS:
+        return entry[2]
+    stamp = _stamp(name)
+    if entry is not None and entry[1] == stamp:
+        _local[name] = (now, stamp, entry[2])
+        return entry[2]
+    value = build()
+    _local[name] = (now, stamp, value)
+    return value
+
+
+# Calendar ---------------------------------------------------------------------------------------------------
+
+
+def _load_overrides() -> dict[int | None, tuple[worktime.DayOverride, ...]]:
+    """Overrides per region id (None: federal), regional ones taking precedence over federal for a date."""
+    federal: dict[dt.date, worktime.DayOverride] = {}
+    regional: dict[int, dict[dt.date, worktime.DayOverride]] = {}
+    for row in CalendarOverride.objects.order_by("date").values("date", "region_id", "kind", "hours"):
+        override = worktime.DayOverride(
+            date=row["date"], kind=row["kind"], hours=float(row["hours"]) if row["hours"] is not None else None
+        )
+        if row["region_id"] is None:
+            federal[row["date"]] = override
+        else:
+            regional.setdefault(row["region_id"], {})[row["date"]] = override
+    result: dict[int | None, tuple[worktime.DayOverride, ...]] = {None: tuple(federal.values())}
+    for region_id, days in regional.items():
+        result[region_id] = tuple({**federal, **days}.values())
+    return result
+
+
+def calendar_for_region(region_id: int | None) -> worktime.WorkCalendar:
+    overrides = _cached("calendar", _load_overrides)
+    own = overrides.get(region_id, overrides[None])
+    return worktime.get_calendar((region_id if own is not overrides[None] else None, own), own)
+
+
+def schedule_for(organization: Organization) -> worktime.Schedule:
+    """The organisation's working-time schedule. Needs `organization.region` loaded (select_related)."""
+    return worktime.Schedule(
+        calendar=calendar_for_region(organization.region_id),
+        tz=zoneinfo.ZoneInfo(organization.effective_timezone),
+        opens=organization.office_opens_at,
+        closes=organization.office_closes_at,
+    )
+
+
+# Policies ---------------------------------------------------------------------------------------------------
+
+# Specificity: the number of filters set; a tie goes to the policy whose set filters rank higher in this order
+# (an organisation's own rule beats a regional one, which beats a federal one by topic, and so on).
+_PRECEDENCE = SlaPolicy.FILTER_FIELDS
+
+
+def _specificity(policy: SlaPolicy) -> tuple:
+    present = [
+        bool(getattr(policy, f"{name}_id", None) if name in _FK_FILTERS else getattr(policy, name))
+        for name in _PRECEDENCE
+    ]
+    return (sum(present), tuple(present), policy.lineage)
+
+
+_FK_FILTERS = {"organization", "region", "category"}
+
+
+def _load_policies() -> list[SlaPolicy]:
+    policies = list(SlaPolicy.objects.filter(is_current=True, is_active=True))
+    policies.sort(key=_specificity, reverse=True)
+    return policies
+
+
+def policy_for(
+    *,
+    kind: str,
+    channel: str,
+    platform: str,
+    category_id: int | None,
+    category_parent_id: int | None,
+    priority: str,
+    organization: Organization,
+) -> SlaPolicy | None:
+    """The most specific current, active policy whose filters all match (an empty filter matches anything).
+
+    A policy filtered on a top-level category also matches appeals in its subcategories.
+    """
+    facts = {
+        "kind": kind,
+        "channel": channel,
+        "platform": platform,
+        "priority": priority,
+        "organization_kind": organization.kind,
+    }
+    for policy in _cached("policies", _load_policies):
+        if policy.organization_id and policy.organization_id != organization.pk:
+            continue
+        if policy.region_id and policy.region_id != organization.region_id:
+            continue
+        if policy.category_id and policy.category_id not in (category_id, category_parent_id):
+            continue
+        if all(not getattr(policy, name) or getattr(policy, name) == value for name, value in facts.items()):
+            return policy
+    return None
+
+
+# Deadlines --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    first_response_due_at: dt.datetime | None
+    resolution_due_at: dt.datetime | None
+
+
+def _pauses(appeal: Appeal) -> list[tuple[dt.datetime, dt.datetime]]:
+    return [(dt.datetime.fromisoformat(start), dt.datetime.fromisoformat(end)) for start, end in appeal.pauses]
+
+
+def compute_deadlines(appeal: Appeal, policy: SlaPolicy | None, schedule: worktime.Schedule) -> Deadlines:
+    """Deadlines from the appeal's own facts, so they can be recomputed at any time (calendar or policy change).
+
+    First response counts from receipt, resolution from `resolution_started_at` (registration, the redirect
+    that started the receiving body's term, or a reopening). Each closed pause moves a deadline by the paused
+    time in the target's unit; an extension moves the resolution deadline once, after the pauses.
+    """
+    if policy is None:
+        return Deadlines(None, None)
+    first = worktime.add_time(appeal.received_at, policy.first_response_amount, policy.first_response_unit, schedule)
+    resolution = worktime.add_time(
+        appeal.resolution_started_at, policy.resolution_amount, policy.resolution_unit, schedule
+    )
+    for paused_at, resumed_at in _pauses(appeal):
+        # A pause moves only a clock that was running: first response until it was met, resolution since
+        # its clock started (a reopening starts it afresh).
+        if appeal.first_responded_at is None or appeal.first_responded_at > paused_at:
+            first = worktime.shift_for_pause(first, paused_at, resumed_at, policy.first_response_unit, schedule)
+        if resumed_at > appeal.resolution_started_at:
+            start = max(paused_at, appeal.resolution_started_at)
+            resolution = worktime.shift_for_pause(resolution, start, resumed_at, policy.resolution_unit, schedule)
+    if appeal.extended_at and appeal.extended_at >= appeal.resolution_started_at and policy.extension_amount:
+        resolution = worktime.add_time(resolution, policy.extension_amount, policy.extension_unit, schedule)
+    return Deadlines(first, resolution)
+
+
+def apply_deadlines(appeal: Appeal, policy: SlaPolicy | None, schedule: worktime.Schedule, *, now: dt.datetime) -> None:
+    """Set the policy, deadlines and the sweep's bookkeeping on the row (not saved)."""
+    deadlines = compute_deadlines(appeal, policy, schedule)
+    appeal.policy = policy
+    appeal.first_response_due_at = deadlines.first_response_due_at
+    appeal.resolution_due_at = deadlines.resolution_due_at
+    # A deadline moved into the future (a holiday added later) is no longer breached.
+    if appeal.first_response_breached and _in_future(appeal.first_response_due_at, now):
+        appeal.first_response_breached = False
+    if appeal.resolution_breached and _in_future(appeal.resolution_due_at, now):
+        appeal.resolution_breached = False
+    refresh_tracking(appeal, schedule, now=now)
+
+
+def _in_future(moment: dt.datetime | None, now: dt.datetime) -> bool:
+    return moment is not None and moment > now
+
+
+def _active_target(appeal: Appeal) -> tuple[str, dt.datetime, dt.datetime, str] | None:
+    """(target, start, due, unit) of the target the clock now runs for, or None."""
+    policy = appeal.policy
+    if policy is None:
+        return None
+    if appeal.first_responded_at is None and appeal.first_response_due_at:
+        return "first_response", appeal.received_at, appeal.first_response_due_at, policy.first_response_unit
+    if appeal.resolved_at is None and appeal.resolution_due_at:
+        return "resolution", appeal.resolution_started_at, appeal.resolution_due_at, policy.resolution_unit
+    return None
+
+
+def warning_points(appeal: Appeal, schedule: worktime.Schedule) -> list[tuple[int, dt.datetime]]:
+    """(percent, moment) of each warning threshold of the active target, in order.
+
+    A threshold is a share of the allowed time measured in the target's unit: for working hours, that share of
+    the office hours between start and deadline; for the other units, that share of the calendar time.
+    """
+    target = _active_target(appeal)
+    if target is None:
+        return []
+    _, start, due, unit = target
+    points = []
+    if unit == Unit.WORKING_HOURS:
+        allowed = worktime.elapsed(start, due, unit, schedule)
+        for percent in appeal.policy.warn_thresholds:
+            points.append((percent, worktime.add_time(start, allowed * percent / 100, unit, schedule)))
+    else:
+        for percent in appeal.policy.warn_thresholds:
+            points.append((percent, start + (due - start) * percent / 100))
+    return points
+
+
+def refresh_tracking(appeal: Appeal, schedule: worktime.Schedule, *, now: dt.datetime) -> None:
+    """Recompute `sla_warn_from` and `sla_next_check_at`: when the sweep must look at this appeal next.
+
+    A paused or finished appeal needs no check; otherwise the next line is the earliest of an unsent warning
+    threshold and an unmet, not yet announced deadline.
+    """
+    appeal.sla_warn_from = None
+    appeal.sla_next_check_at = None
+    if appeal.status not in (Status.NEW, Status.IN_PROGRESS, Status.ANSWERED) or appeal.policy is None:
+        return
+    points = warning_points(appeal, schedule)
+    if points:
+        appeal.sla_warn_from = points[0][1]
+    lines = [moment for percent, moment in points if percent > appeal.sla_warned_percent]
+    if appeal.first_responded_at is None and appeal.first_response_due_at and not appeal.first_response_breached:
+        lines.append(appeal.first_response_due_at)
+    if appeal.resolved_at is None and appeal.resolution_due_at and not appeal.resolution_breached:
+        lines.append(appeal.resolution_due_at)
+    appeal.sla_next_check_at = min(lines) if lines else None
+
+
+def is_formal(appeal: Appeal) -> bool:
+    return appeal.kind == AppealKind.APPEAL
