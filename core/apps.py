@@ -12,5 +12,6 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         # The embedded (filesystem) broker needs its folder before the first task is sent.
         if settings.CELERY_BROKER_URL.startswith("filesystem://"):
-            for folder in {settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"]}:
+            options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
+            for folder in {options["data_folder_in"], options["data_folder_out"], options["control_folder"]}:
                 Path(folder).mkdir(parents=True, exist_ok=True)

@@ -170,6 +170,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
     else {
         "data_folder_in": str(VAR_DIR / "broker"),
         "data_folder_out": str(VAR_DIR / "broker"),
+        "control_folder": str(VAR_DIR / "broker-control"),
         "store_processed": False,
     }
 )
