@@ -777,6 +777,9 @@ def appeals_recompute_deadlines(
     the result depends only on the stored facts, so a second run changes nothing.
     """
     now = now or _now()
+    # Reread the calendar and policies now: this runs right after a change, maybe within the cache's TTL.
+    sla.forget_local("calendar")
+    sla.forget_local("policies")
     current_policy = None
     appeals = Appeal.objects.filter(status__in=OPEN_STATUSES)
     if region_id is not None:
@@ -861,7 +864,7 @@ def sla_policy_create(*, actor, data: dict[str, Any]) -> SlaPolicy:
         policy.save()
         policy.lineage = policy.pk  # the first version names its lineage
         policy.save(update_fields=["lineage"])
-        transaction.on_commit(lambda: sla.bump_stamp("policies"))
+        sla.changed("policies")
     return policy
 
 
@@ -895,7 +898,7 @@ def sla_policy_update(
         current.is_current = False
         current.save(update_fields=["is_current"])
         successor.save()
-        transaction.on_commit(lambda: sla.bump_stamp("policies"))
+        sla.changed("policies")
         if apply_to_open_appeals:
             from appeals.tasks import recompute_deadlines
 
@@ -906,11 +909,8 @@ def sla_policy_update(
 def _after_calendar_change(region_id: int | None) -> None:
     from appeals.tasks import recompute_deadlines
 
-    def queue() -> None:
-        sla.bump_stamp("calendar")
-        recompute_deadlines.delay(region_id=region_id)
-
-    transaction.on_commit(queue)
+    sla.changed("calendar")
+    transaction.on_commit(lambda: recompute_deadlines.delay(region_id=region_id))
 
 
 def calendar_override_save(*, actor, override, data: dict[str, Any]):

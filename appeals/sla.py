@@ -14,6 +14,7 @@ import zoneinfo
 from dataclasses import dataclass
 
 from django.core.cache import cache
+from django.db import transaction
 
 from appeals.models import Appeal, AppealKind, CalendarOverride, SlaPolicy, Status, Unit
 from core import worktime
@@ -38,6 +39,17 @@ def bump_stamp(name: str) -> None:
     """Tell every process that `name` (calendar or policies) changed; call it on commit of the change."""
     cache.set(f"otklik:stamp:{name}", time.time_ns(), None)
     _local.pop(name, None)
+
+
+def forget_local(name: str) -> None:
+    """Drop this process's copy now, so the rest of the changing transaction reads the new rows."""
+    _local.pop(name, None)
+
+
+def changed(name: str) -> None:
+    """Call inside the transaction that changes `name`: this process rereads at once, the others on commit."""
+    forget_local(name)
+    transaction.on_commit(lambda: bump_stamp(name))
 
 
 def _cached(name: str, build):

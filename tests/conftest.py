@@ -36,6 +36,16 @@ def pytest_sessionfinish(session, exitstatus):
         session.exitstatus = 1
 
 
+@pytest.fixture(autouse=True)
+def _fresh_sla_caches():
+    """Policies and calendars are cached per process; each test starts from its own database state."""
+    from appeals import sla
+
+    sla.forget_local("policies")
+    sla.forget_local("calendar")
+    yield
+
+
 @dataclass
 class World:
     org_a: object
@@ -52,8 +62,22 @@ class World:
     stranger: object
 
 
+def ensure_reference_data() -> None:
+    """Migrations load regions, categories and default policies; a transactional test's flush removes them."""
+    from appeals.models import Category, SlaPolicy
+    from appeals.reference_data import load_reference_data
+    from publics.models import Region
+    from publics.regions_data import load_regions
+
+    if not Region.objects.exists():
+        load_regions(Region)
+    if not SlaPolicy.objects.exists():
+        load_reference_data(Category, SlaPolicy)
+
+
 @pytest.fixture
 def world(db) -> World:
+    ensure_reference_data()
     moscow, kaliningrad = region("RU-MOW"), region("RU-KGD")
     org_a = OrganizationFactory(name="Школа №1 (Москва)", region=moscow)
     org_b = OrganizationFactory(name="Больница №2 (Калининград)", region=kaliningrad, kind="hospital")

@@ -81,3 +81,28 @@ def member(user, role: str, **scope) -> Membership:
 
 def token_for(user) -> str:
     return Token.objects.get_or_create(user=user)[0].key
+
+
+def make_appeal(page, *, received_at=None, now=None, external_id: str | None = None, **fields):
+    """An appeal taken in through the intake service (policy and deadlines computed as in production)."""
+    import datetime as dt
+
+    from appeals.services import AppealInput, appeal_create
+
+    make_appeal.counter = getattr(make_appeal, "counter", 0) + 1
+    received_at = received_at or dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
+    data = AppealInput(
+        kind=fields.pop("kind", "message"),
+        channel=fields.pop("channel", "comment"),
+        text=fields.pop("text", "Во дворе не убран снег"),
+        received_at=received_at,
+        external_id=external_id if external_id is not None else f"ext-{make_appeal.counter}",
+        author_platform_id=fields.pop("author_platform_id", "100500"),
+        author_name=fields.pop("author_name", "Иван Петров"),
+        category=fields.pop("category", None),
+        priority=fields.pop("priority", "normal"),
+    )
+    assert not fields, f"unknown fields: {fields}"
+    page = type(page).objects.select_related("organization__region").get(pk=page.pk)
+    appeal, _ = appeal_create(actor=None, page=page, data=data, now=now or received_at)
+    return appeal
