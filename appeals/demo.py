@@ -142,34 +142,21 @@ def seed_appeals(registry: DemoRegistry, *, stdout: TextIO, count: int = 160) ->
 
 
 def _play(appeal: Appeal, script, *, actor, received_at: dt.datetime, now: dt.datetime, registry: DemoRegistry) -> None:
+    other = next(org for org in registry.organizations.values() if org.pk != appeal.organization_id)
+    steps = {
+        "take": (services.appeal_take, {}),
+        "reply": (services.appeal_reply, {"text": "Здравствуйте! Передали вопрос в ответственную службу."}),
+        "close": (services.appeal_close, {}),
+        "wait": (services.appeal_wait, {"reason": "Уточните, пожалуйста, адрес."}),
+        "reject": (services.appeal_reject, {"reason": "spam"}),
+        "redirect": (
+            services.appeal_redirect,
+            {"organization": other, "reason": "Вопрос в компетенции другого органа"},
+        ),
+        "convert": (services.appeal_convert, {"reason": "Заявитель просит официальный ответ"}),
+        "reopen": (services.appeal_reopen, {"reason": "Заявитель сообщил, что проблема не решена"}),
+    }
     for step, minutes in script:
+        service, arguments = steps[step]
         moment = min(received_at + dt.timedelta(minutes=minutes), now)
-        target = next((org for org in registry.organizations.values() if org.pk != appeal.organization_id), None)
-        calls = {
-            "take": lambda: services.appeal_take(actor=actor, appeal_id=appeal.pk, now=moment),
-            "reply": lambda: services.appeal_reply(
-                actor=actor,
-                appeal_id=appeal.pk,
-                text="Здравствуйте! Передали вопрос в ответственную службу.",
-                now=moment,
-            ),
-            "close": lambda: services.appeal_close(actor=actor, appeal_id=appeal.pk, now=moment),
-            "wait": lambda: services.appeal_wait(
-                actor=actor, appeal_id=appeal.pk, reason="Уточните, пожалуйста, адрес.", now=moment
-            ),
-            "reject": lambda: services.appeal_reject(actor=actor, appeal_id=appeal.pk, reason="spam", now=moment),
-            "redirect": lambda: services.appeal_redirect(
-                actor=actor,
-                appeal_id=appeal.pk,
-                organization=target,
-                reason="Вопрос в компетенции другого органа",
-                now=moment,
-            ),
-            "convert": lambda: services.appeal_convert(
-                actor=actor, appeal_id=appeal.pk, reason="Заявитель просит официальный ответ", now=moment
-            ),
-            "reopen": lambda: services.appeal_reopen(
-                actor=actor, appeal_id=appeal.pk, reason="Заявитель сообщил, что проблема не решена", now=moment
-            ),
-        }
-        calls[step]()
+        service(actor=actor, appeal_id=appeal.pk, now=moment, **arguments)
