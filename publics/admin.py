@@ -44,6 +44,7 @@ class RegionAdmin(admin.ModelAdmin):
 class PageSecretsForm(forms.ModelForm):
     """Secrets are typed in but never shown back: an empty field keeps the stored value."""
 
+    url = forms.URLField(label=_("URL"), required=False, max_length=500, assume_scheme="https")
     webhook_secret = forms.CharField(label=_("webhook secret"), required=False, widget=forms.PasswordInput)
     confirmation_code = forms.CharField(label=_("VK confirmation string"), required=False, widget=forms.PasswordInput)
     access_token = forms.CharField(label=_("access token"), required=False, widget=forms.PasswordInput)
