@@ -17,7 +17,7 @@ run: $(VENV)/.installed
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py collectstatic --no-input --verbosity 0
 	$(PY) manage.py seed_demo
-	$(PY) -m core.devserver --port $(PORT)
+	$(PY) manage.py devserver --port $(PORT)
 
 test: $(VENV)/.installed
 	bash bin/test

@@ -1,0 +1,17 @@
+"""`manage.py seed_demo`: the demo registry, appeals and logins of `make run`. Safe to run again: it changes nothing."""
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from appeals.demo import seed_appeals
+from publics.demo import format_logins, seed_registry
+
+
+class Command(BaseCommand):
+    help = "Create or refresh the demo organisations, pages, audience history, appeals and a login for every role."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        registry = seed_registry(stdout=self.stdout)
+        seed_appeals(registry, stdout=self.stdout)
+        self.stdout.write(format_logins(registry.logins))
