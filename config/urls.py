@@ -2,9 +2,10 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from core.views import healthz
+from core.views import ApiRootView, healthz
 
 api_v1 = [
+    path("", ApiRootView.as_view(), name="api-root"),
     path("", include("publics.api.urls")),
     path("", include("appeals.api.urls")),
 ]

@@ -2,6 +2,11 @@ from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+from rest_framework.views import APIView
 
 
 def _check_database() -> str:
@@ -31,3 +36,29 @@ def healthz(request: HttpRequest) -> JsonResponse:
             checks[name] = f"error: {type(exc).__name__}"
     healthy = all(value == "ok" for value in checks.values())
     return JsonResponse({"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503)
+
+
+class ApiRootView(APIView):
+    """`/api/v1/`: links to the collections and the docs, for people exploring the API in a browser."""
+
+    permission_classes = [AllowAny]
+    schema = None  # a navigation aid, not an operation clients build on
+
+    COLLECTIONS = (
+        ("regions", "region-list"),
+        ("organizations", "organization-list"),
+        ("pages", "page-list"),
+        ("appeals", "appeal-list"),
+        ("categories", "category-list"),
+        ("sla_policies", "sla-policy-list"),
+        ("calendar_overrides", "calendar-override-list"),
+        ("audience_snapshots", "audience-bulk"),
+        ("registry_import", "registry-import"),
+        ("me", "me"),
+        ("schema", "schema"),
+        ("docs", "swagger-ui"),
+        ("redoc", "redoc"),
+    )
+
+    def get(self, request: Request) -> Response:
+        return Response({name: reverse(url_name, request=request) for name, url_name in self.COLLECTIONS})

@@ -66,3 +66,9 @@ def test_schema_and_docs_are_served(client, db):
     assert client.get("/api/schema/").status_code == 200
     assert client.get("/api/docs/").status_code == 200
     assert client.get("/api/redoc/").status_code == 200
+
+
+def test_api_root_links_every_collection(client, db):
+    body = client.get("/api/v1/").json()
+    assert body["appeals"].endswith("/api/v1/appeals/")
+    assert body["docs"].endswith("/api/docs/")
