@@ -62,12 +62,11 @@ class AppealActionForm(forms.ModelForm):
         return cleaned
 
 
-class ReplyInline(admin.TabularInline):
-    model = Reply
+class _ReadOnlyInline(admin.TabularInline):
+    """Replies and history are written by the services only; the admin shows them."""
+
     extra = 0
     can_delete = False
-    fields = ["created_at", "kind", "author", "text"]
-    readonly_fields = fields
 
     def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
@@ -76,20 +75,16 @@ class ReplyInline(admin.TabularInline):
         return False
 
 
-class EventInline(admin.TabularInline):
+class ReplyInline(_ReadOnlyInline):
+    model = Reply
+    fields = readonly_fields = ["created_at", "kind", "author", "text"]
+
+
+class EventInline(_ReadOnlyInline):
     model = AppealEvent
-    extra = 0
-    can_delete = False
-    fields = ["created_at", "action", "actor", "from_status", "to_status", "reason", "data"]
-    readonly_fields = fields
+    fields = readonly_fields = ["created_at", "action", "actor", "from_status", "to_status", "reason", "data"]
     ordering = ["created_at", "id"]
     verbose_name_plural = _("history")
-
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 class TopicFilter(admin.SimpleListFilter):

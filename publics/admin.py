@@ -51,18 +51,7 @@ class PageSecretsForm(forms.ModelForm):
 
     class Meta:
         model = Page
-        fields = [
-            "organization",
-            "platform",
-            "platform_id",
-            "url",
-            "title",
-            "verified",
-            "category",
-            "is_primary",
-            "is_active",
-            *Page.SECRET_FIELDS,
-        ]
+        fields = [*Page.EDITABLE_FIELDS, *Page.SECRET_FIELDS]
 
     def clean(self):
         cleaned = super().clean()

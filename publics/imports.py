@@ -114,19 +114,7 @@ WRITE_BATCH = 1000
 PROGRESS_EVERY = 500
 
 # What an update writes; `updated_at` is set to now by its auto_now.
-_ORGANIZATION_WRITE_FIELDS = [
-    "name",
-    "short_name",
-    "kind",
-    "region",
-    "parent",
-    "ogrn",
-    "inn",
-    "timezone",
-    "office_opens_at",
-    "office_closes_at",
-    "updated_at",
-]
+_ORGANIZATION_WRITE_FIELDS = [*Organization.EDITABLE_FIELDS, "updated_at"]
 _PAGE_WRITE_FIELDS = [
     "organization",
     "url",

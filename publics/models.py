@@ -80,6 +80,20 @@ class Organization(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
+    # What people edit (API input, admin, CSV import): one list, so the three cannot drift apart.
+    EDITABLE_FIELDS = (
+        "name",
+        "short_name",
+        "kind",
+        "region",
+        "parent",
+        "ogrn",
+        "inn",
+        "timezone",
+        "office_opens_at",
+        "office_closes_at",
+    )
+
     class Meta:
         verbose_name = _("organization")
         verbose_name_plural = _("organizations")
@@ -147,6 +161,17 @@ class Page(models.Model):
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     SECRET_FIELDS = ("webhook_secret", "confirmation_code", "access_token")
+    EDITABLE_FIELDS = (
+        "organization",
+        "platform",
+        "platform_id",
+        "url",
+        "title",
+        "verified",
+        "category",
+        "is_primary",
+        "is_active",
+    )
 
     class Meta:
         verbose_name = _("page")

@@ -70,18 +70,7 @@ class OrganizationInputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Organization
-        fields = [
-            "name",
-            "short_name",
-            "kind",
-            "region",
-            "parent",
-            "ogrn",
-            "inn",
-            "timezone",
-            "office_opens_at",
-            "office_closes_at",
-        ]
+        fields = list(Organization.EDITABLE_FIELDS)
 
     def validate_ogrn(self, value: str | None) -> str | None:
         return value or None  # an empty OGRN is "unknown", which must not collide with other unknowns
@@ -131,20 +120,7 @@ class PageInputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Page
-        fields = [
-            "organization",
-            "platform",
-            "platform_id",
-            "url",
-            "title",
-            "verified",
-            "category",
-            "is_primary",
-            "is_active",
-            "webhook_secret",
-            "confirmation_code",
-            "access_token",
-        ]
+        fields = [*Page.EDITABLE_FIELDS, *Page.SECRET_FIELDS]
         extra_kwargs = {name: {"write_only": True} for name in Page.SECRET_FIELDS}
 
 
