@@ -416,7 +416,9 @@ class CalendarOverride(models.Model):
         constraints = [
             models.UniqueConstraint("date", Coalesce("region", 0), name="calendar_override_unique_date_region"),
             models.CheckConstraint(
-                condition=~Q(kind="non_working") | Q(hours__isnull=True), name="calendar_override_no_hours_off"
+                condition=~Q(kind="non_working") | Q(hours__isnull=True),
+                name="calendar_override_no_hours_off",
+                violation_error_message=_("A non-working day has no working hours."),
             ),
         ]
 

@@ -13,6 +13,7 @@ from django.db.models import (
     CharField,
     DateTimeField,
     F,
+    IntegerField,
     OuterRef,
     Q,
     QuerySet,
@@ -28,12 +29,14 @@ from appeals.models import (
     AppealEvent,
     CalendarOverride,
     Category,
+    Priority,
     Reply,
     SlaPolicy,
     SlaState,
     Status,
 )
 from core.access import scope_for
+from publics.models import Organization
 
 
 def _overdue_q(now: dt.datetime) -> Q:
@@ -88,6 +91,12 @@ def appeals_visible_to(user, *, mode: str = "read", now: dt.datetime | None = No
         redirected_from_id=Subquery(Appeal.objects.filter(redirected_to=OuterRef("pk")).values("pk")[:1]),
         converted_to_id=Subquery(Appeal.objects.filter(converted_from=OuterRef("pk")).values("pk")[:1]),
     )
+    appeals = appeals.annotate(
+        priority_rank=Case(
+            *(When(priority=value, then=Value(rank)) for rank, value in enumerate(Priority.values)),
+            output_field=IntegerField(),
+        )
+    )
     return annotate_sla(appeals, now=now)
 
 
@@ -104,19 +113,34 @@ def categories_all() -> QuerySet[Category]:
 
 
 def sla_policies_visible_to(user, *, mode: str = "read") -> QuerySet[SlaPolicy]:
-    """Federal policies (no region and no organisation) are visible to every role; others by scope."""
+    """Policies a user may see (mode="read") or change (mode="manage").
+
+    Read: everything for those who see everything; otherwise the federal policies (no region, no organisation),
+    the regional ones of the user's regions and of the regions of the organisations they see, and the
+    organisation-level ones of those organisations or located in their regions: an operator can read the rule
+    their appeals run on. Manage: analysts change their regions' regional policies; federal and
+    organisation-level ones are the administrators'.
+    """
     scope = scope_for(user)
+    current = SlaPolicy.objects.filter(is_current=True).select_related("region", "organization", "category")
     if scope.read.is_empty:
-        return SlaPolicy.objects.none()
+        return current.none()
     if mode == "read":
-        scoped = scope.filter_q(mode="read", region="region_id", organization="organization_id")
-        condition = Q(region__isnull=True, organization__isnull=True) | scoped
-    else:
-        condition = scope.filter_q(mode="manage", region="region_id")
-        if not scope.manage.everything:
-            # Analysts set regional policies only; federal and organisation-level ones are the admins'.
-            condition &= Q(region__isnull=False, organization__isnull=True)
-    return SlaPolicy.objects.filter(condition, is_current=True).select_related("region", "organization", "category")
+        if scope.read.everything:
+            return current
+        organizations = Organization.objects.filter(
+            scope.filter_q(mode="read", region="region_id", organization="id", page="pages")
+        )
+        regions = set(scope.read.region_ids) | set(organizations.values_list("region_id", flat=True))
+        return current.filter(
+            Q(region__isnull=True, organization__isnull=True)
+            | Q(region_id__in=regions, organization__isnull=True)
+            | Q(organization__in=organizations.values("id"))
+            | Q(organization__region_id__in=scope.read.region_ids)
+        )
+    if scope.manage.everything:
+        return current
+    return current.filter(region_id__in=scope.manage.region_ids, organization__isnull=True)
 
 
 def calendar_overrides_visible_to(user, *, mode: str = "read") -> QuerySet[CalendarOverride]:

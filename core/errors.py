@@ -58,9 +58,14 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
     elif isinstance(exc, DjangoValidationError):
-        exc = exceptions.ValidationError(
-            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-        )
+        if hasattr(exc, "error_dict"):
+            # Django names whole-object errors "__all__"; the API's one shape calls them non_field_errors.
+            detail = {
+                ("non_field_errors" if key == "__all__" else key): value for key, value in exc.message_dict.items()
+            }
+        else:
+            detail = {"non_field_errors": exc.messages}
+        exc = exceptions.ValidationError(detail)
 
     response = drf_exception_handler(exc, context)
     if response is None:

@@ -18,6 +18,7 @@ from appeals.models import (
     Reply,
     SlaPolicy,
     SlaState,
+    Status,
     Unit,
 )
 from publics.api.serializers import RegionCodeField
@@ -30,7 +31,7 @@ class LocalDateTimeField(serializers.DateTimeField):
     def to_representation(self, value: dt.datetime | None) -> str | None:
         if value is None:
             return None
-        zone = getattr(self.root, "_local_zone", None)
+        zone = getattr(self.root, "_local_zone", None) or self.context.get("local_zone")
         return value.astimezone(zone).isoformat() if zone else super().to_representation(value)
 
 
@@ -65,6 +66,11 @@ class AppealSerializer(serializers.ModelSerializer):
     resolution_due_at = LocalDateTimeField(allow_null=True)
     paused_at = LocalDateTimeField(allow_null=True)
     extended_at = LocalDateTimeField(allow_null=True)
+    created_at = LocalDateTimeField(read_only=True)
+    updated_at = LocalDateTimeField(read_only=True)
+    # Declared because DRF drops `allow_blank` from fields in `read_only_fields`, and the schema would then
+    # deny the "" this field holds until the appeal is rejected.
+    reject_reason = serializers.ChoiceField(choices=RejectReason.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = Appeal
@@ -183,6 +189,10 @@ class DuplicateSerializer(serializers.Serializer):
 
 class AppealEventSerializer(serializers.ModelSerializer):
     actor = serializers.SerializerMethodField()
+    # "" for events that do not change the status (the creation has no `from_status`); see AppealSerializer.
+    from_status = serializers.ChoiceField(choices=Status.choices, allow_blank=True, read_only=True)
+    to_status = serializers.ChoiceField(choices=Status.choices, allow_blank=True, read_only=True)
+    created_at = LocalDateTimeField(read_only=True)
 
     class Meta:
         model = AppealEvent
@@ -195,6 +205,7 @@ class AppealEventSerializer(serializers.ModelSerializer):
 
 class ReplySerializer(serializers.ModelSerializer):
     author = serializers.SerializerMethodField()
+    created_at = LocalDateTimeField(read_only=True)
 
     class Meta:
         model = Reply
@@ -276,3 +287,15 @@ class CalendarOverrideSerializer(serializers.ModelSerializer):
         model = CalendarOverride
         fields = ["id", "date", "region", "kind", "hours", "reason", "created_at"]
         read_only_fields = ["id", "created_at"]
+
+    def validate(self, attrs: dict) -> dict:
+        # What DRF's unique-together validator would say, had the constraint plain fields: it is on
+        # (date, Coalesce(region, 0)), so a federal and a regional override of one date may coexist.
+        date = attrs.get("date", getattr(self.instance, "date", None))
+        region = attrs["region"] if "region" in attrs else getattr(self.instance, "region", None)
+        taken = CalendarOverride.objects.filter(date=date, region=region)
+        if self.instance is not None:
+            taken = taken.exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise serializers.ValidationError({"date": _("This date already has an override for this region.")})
+        return attrs

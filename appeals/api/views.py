@@ -1,5 +1,6 @@
 """Appeals API: thin views over appeals.selectors (reads) and appeals.services (writes)."""
 
+import zoneinfo
 from collections.abc import Callable
 
 from django.contrib.auth import get_user_model
@@ -7,6 +8,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -15,7 +17,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 
 from appeals import selectors, services
-from appeals.api.filters import AppealFilter, CategoryFilter
+from appeals.api.filters import AppealFilter, CategoryFilter, NullsLastOrderingFilter, SlaPolicyFilter
 from appeals.api.serializers import (
     AppealCreateSerializer,
     AppealEventSerializer,
@@ -32,6 +34,7 @@ from appeals.api.serializers import (
     SlaPolicySerializer,
     TextSerializer,
 )
+from appeals.models import Appeal, CalendarOverride
 from core.access import scope_for
 from publics.selectors import pages_visible_to
 
@@ -47,6 +50,11 @@ def _action_schema(summary: str, request: type[Serializer] | None, description: 
     )
 
 
+def _local(appeal: Appeal) -> dict:
+    """Serializer context: times of the appeal's history and replies in its organisation's zone."""
+    return {"local_zone": zoneinfo.ZoneInfo(appeal.organization.effective_timezone)}
+
+
 @extend_schema_view(
     list=extend_schema(tags=["appeals"], summary="List appeals in your scope"),
     retrieve=extend_schema(tags=["appeals"], summary="Get an appeal"),
@@ -54,6 +62,7 @@ def _action_schema(summary: str, request: type[Serializer] | None, description: 
 class AppealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = AppealSerializer
     filterset_class = AppealFilter
+    filter_backends = [DjangoFilterBackend, NullsLastOrderingFilter]
     ordering_fields = [
         "due_at",
         "first_response_due_at",
@@ -90,14 +99,25 @@ class AppealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return Response(self.get_serializer(appeal).data, status=status_code)
 
     def _run(
-        self, request: Request, service: Callable, input_class: type[Serializer] | None = None, **extra
+        self,
+        request: Request,
+        service: Callable,
+        input_class: type[Serializer] | None = None,
+        prepare: Callable[[dict], dict] | None = None,
     ) -> Response:
-        appeal = self.get_object()  # 404 outside the read scope
-        arguments = dict(extra)
+        """Run one transition: 404 outside the read scope first, then the input (400), then the service.
+
+        `prepare` turns validated input into the service's arguments (an id into the object it names); it runs
+        after the scope check, so a stranger learns nothing about other users or appeals from a 400.
+        """
+        appeal = self.get_object()
+        arguments: dict = {}
         if input_class is not None:
             serializer = input_class(data=request.data)
             serializer.is_valid(raise_exception=True)
             arguments.update(serializer.validated_data)
+        if prepare is not None:
+            arguments = prepare(arguments)
         service(actor=request.user, appeal_id=appeal.pk, **arguments)
         return self._respond(appeal.pk)
 
@@ -144,12 +164,13 @@ class AppealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @_action_schema("Assign the appeal", AssignSerializer, "To an operator of the organization or an analyst.")
     @action(detail=True, methods=["post"])
     def assign(self, request: Request, pk: str) -> Response:
-        serializer = AssignSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        assignee = get_user_model().objects.filter(pk=serializer.validated_data["assignee"]).first()
-        if assignee is None:
-            raise DjangoValidationError({"assignee": _("Unknown user.")})
-        return self._run(request, services.appeal_assign, assignee=assignee)
+        def prepare(arguments: dict) -> dict:
+            assignee = get_user_model().objects.filter(pk=arguments["assignee"]).first()
+            if assignee is None:
+                raise DjangoValidationError({"assignee": _("Unknown user.")})
+            return {"assignee": assignee}
+
+        return self._run(request, services.appeal_assign, AssignSerializer, prepare)
 
     @_action_schema("Reply publicly", TextSerializer, "The first public reply meets the first-response target.")
     @action(detail=True, methods=["post"])
@@ -204,16 +225,13 @@ class AppealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @_action_schema("Mark as a duplicate of another appeal", DuplicateSerializer)
     @action(detail=True, methods=["post"], url_path="mark-duplicate")
     def mark_duplicate(self, request: Request, pk: str) -> Response:
-        serializer = DuplicateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        original = (
-            selectors.appeals_visible_to(request.user).filter(pk=serializer.validated_data["duplicate_of"]).first()
-        )
-        if original is None:
-            raise DjangoValidationError({"duplicate_of": _("Unknown appeal or not in your scope.")})
-        return self._run(
-            request, services.appeal_mark_duplicate, original=original, reason=serializer.validated_data["reason"]
-        )
+        def prepare(arguments: dict) -> dict:
+            original = selectors.appeals_visible_to(request.user).filter(pk=arguments["duplicate_of"]).first()
+            if original is None:
+                raise DjangoValidationError({"duplicate_of": _("Unknown appeal or not in your scope.")})
+            return {"original": original, "reason": arguments["reason"]}
+
+        return self._run(request, services.appeal_mark_duplicate, DuplicateSerializer, prepare)
 
     @extend_schema(
         tags=["appeals"],
@@ -223,16 +241,18 @@ class AppealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     )
     @action(detail=True, methods=["get"])
     def events(self, request: Request, pk: str) -> Response:
-        events = self.paginate_queryset(selectors.appeal_events(self.get_object()))
-        return self.get_paginated_response(AppealEventSerializer(events, many=True).data)
+        appeal = self.get_object()
+        events = self.paginate_queryset(selectors.appeal_events(appeal))
+        return self.get_paginated_response(AppealEventSerializer(events, many=True, context=_local(appeal)).data)
 
     @extend_schema(
         tags=["appeals"], summary="Replies and notes", responses={200: ReplySerializer(many=True)}, filters=False
     )
     @action(detail=True, methods=["get"])
     def replies(self, request: Request, pk: str) -> Response:
-        replies = self.paginate_queryset(selectors.appeal_replies(self.get_object()))
-        return self.get_paginated_response(ReplySerializer(replies, many=True).data)
+        appeal = self.get_object()
+        replies = self.paginate_queryset(selectors.appeal_replies(appeal))
+        return self.get_paginated_response(ReplySerializer(replies, many=True, context=_local(appeal)).data)
 
 
 @extend_schema_view(
@@ -266,7 +286,7 @@ class SlaPolicyViewSet(viewsets.ModelViewSet):
     """Read in the read scope (strangers get 404); services check the right to change (403)."""
 
     serializer_class = SlaPolicySerializer
-    filterset_fields = ["kind", "channel", "platform", "is_active", "organization"]
+    filterset_class = SlaPolicyFilter
     ordering_fields = ["id", "name", "lineage"]
     ordering = ["lineage"]
 
@@ -311,8 +331,6 @@ class CalendarOverrideViewSet(viewsets.ModelViewSet):
         return selectors.calendar_overrides_visible_to(self.request.user)
 
     def perform_create(self, serializer) -> None:
-        from appeals.models import CalendarOverride
-
         serializer.instance = services.calendar_override_save(
             actor=self.request.user, override=CalendarOverride(), data=serializer.validated_data
         )
