@@ -39,6 +39,9 @@ from publics.models import Membership, Organization, Page, Role
 
 # Received times may run ahead of our clock by a little (platforms' clocks, network); more is a client error.
 CLOCK_SKEW = dt.timedelta(minutes=5)
+# Nothing written on a social network predates this; earlier moments are input errors (and some zones' 19th-century
+# local mean time offsets are not valid ISO 8601 offsets).
+EARLIEST_RECEIPT = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 # 59-FZ art. 8: a formal appeal goes to the competent body within 7 days of registration.
 REDIRECT_TERM = dt.timedelta(days=7)
 
@@ -236,6 +239,8 @@ def appeal_create(*, actor, page: Page, data: AppealInput, now: dt.datetime | No
     now = now or _now()
     if data.received_at > now + CLOCK_SKEW:
         raise ValidationError({"received_at": _("The time of receipt is in the future.")})
+    if data.received_at < EARLIEST_RECEIPT:
+        raise ValidationError({"received_at": _("The time of receipt is implausibly early.")})
     if data.external_id:
         existing = Appeal.objects.filter(page=page, external_id=data.external_id).first()
         if existing is not None:

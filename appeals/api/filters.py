@@ -1,76 +1,10 @@
-import datetime as dt
-
 import django_filters
-from django import forms
-from django.core.exceptions import ValidationError
 from django.db.models import F, Q, QuerySet
-from django.utils.translation import gettext_lazy as _
-from django_filters.fields import IsoDateTimeField, RangeField
-from django_filters.widgets import DateRangeWidget
 from rest_framework.filters import OrderingFilter
 
 from appeals.models import Appeal, AppealKind, Category, Channel, Priority, SlaPolicy, SlaState, Status
-from publics.api.filters import RegionCodeFilter
+from core.filters import IdFilter, IsoDateTimeRangeFilter, RegionCodeFilter, StrictBooleanFilter
 from publics.models import Platform
-
-
-class _StrictBooleanField(forms.NullBooleanField):
-    widget = forms.TextInput
-
-    def to_python(self, value: object) -> bool | None:
-        if value in (None, ""):
-            return None
-        text = str(value).strip().lower()
-        if text in ("true", "1"):
-            return True
-        if text in ("false", "0"):
-            return False
-        raise ValidationError(_("Use true or false."), code="invalid")
-
-    def validate(self, value: bool | None) -> None:
-        pass
-
-
-class StrictBooleanFilter(django_filters.BooleanFilter):
-    """`true`/`false` (or 1/0). django-filter's own widgets read anything else as "no filter", so a typo such as
-    `?is_overdue=yes` would silently return every appeal; here it is a 400 like any other invalid filter value."""
-
-    field_class = _StrictBooleanField
-
-
-class IdFilter(django_filters.NumberFilter):
-    """A row id: a whole number that fits the database's bigint (a longer one would be a 500, not a 400)."""
-
-    field_class = forms.IntegerField
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", 2**63 - 1)
-        super().__init__(**kwargs)
-
-
-class _StorableIsoDateTimeField(IsoDateTimeField):
-    """An ISO 8601 moment that can be stored: 9999-12-31T23:59-12:00 parses, but overflows when turned to UTC."""
-
-    def to_python(self, value):
-        moment = super().to_python(value)
-        if moment is not None:
-            try:
-                moment.astimezone(dt.UTC)
-            except OverflowError:
-                raise ValidationError(self.error_messages["invalid"], code="invalid") from None
-        return moment
-
-
-class _StorableIsoDateTimeRangeField(RangeField):
-    widget = DateRangeWidget
-
-    def __init__(self, *args, **kwargs):
-        super().__init__((_StorableIsoDateTimeField(), _StorableIsoDateTimeField()), *args, **kwargs)
-
-
-class IsoDateTimeRangeFilter(django_filters.IsoDateTimeFromToRangeFilter):
-    field_class = _StorableIsoDateTimeRangeField
 
 
 class NullsLastOrderingFilter(OrderingFilter):

@@ -2,20 +2,8 @@ import django_filters
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from core.filters import IdFilter, RegionCodeFilter, StrictBooleanFilter
 from publics.models import Organization, OrganizationKind, Page, PageCategory, Platform, Region
-
-
-class RegionCodeFilter(django_filters.ModelMultipleChoiceFilter):
-    """Regions named by code in the query (`?region=RU-MOW&region=RU-SPE`), filtered by key (no join)."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("to_field_name", "code")
-        kwargs.setdefault("queryset", Region.objects.all())
-        kwargs.setdefault("help_text", "Region code(s), e.g. `RU-MOW`; repeat for several.")
-        super().__init__(**kwargs)
-
-    def get_filter_predicate(self, v):
-        return {self.field_name: v.pk}
 
 
 class RegionFilter(django_filters.FilterSet):
@@ -34,7 +22,7 @@ class RegionFilter(django_filters.FilterSet):
 class OrganizationFilter(django_filters.FilterSet):
     region = RegionCodeFilter(field_name="region_id")
     kind = django_filters.MultipleChoiceFilter(choices=OrganizationKind.choices, help_text="Organization kind(s).")
-    parent = django_filters.NumberFilter(field_name="parent_id", help_text="Id of the parent organization.")
+    parent = IdFilter(field_name="parent_id", help_text="Id of the parent organization.")
     inn = django_filters.CharFilter(help_text="Exact INN.")
     ogrn = django_filters.CharFilter(help_text="Exact OGRN.")
     search = django_filters.CharFilter(
@@ -51,15 +39,15 @@ class OrganizationFilter(django_filters.FilterSet):
 
 class PageFilter(django_filters.FilterSet):
     region = RegionCodeFilter(field_name="organization__region_id")
-    organization = django_filters.NumberFilter(field_name="organization_id", help_text="Organization id.")
+    organization = IdFilter(field_name="organization_id", help_text="Organization id.")
     organization_kind = django_filters.MultipleChoiceFilter(
         field_name="organization__kind", choices=OrganizationKind.choices, help_text="Organization kind(s)."
     )
     platform = django_filters.MultipleChoiceFilter(choices=Platform.choices, help_text="Platform(s).")
     category = django_filters.MultipleChoiceFilter(choices=PageCategory.choices, help_text="Page category.")
-    verified = django_filters.BooleanFilter(help_text="Only pages with (true) or without (false) the mark.")
-    is_primary = django_filters.BooleanFilter(help_text="Primary page of its organization on the platform.")
-    is_active = django_filters.BooleanFilter(help_text="Active pages.")
+    verified = StrictBooleanFilter(help_text="Only pages with (true) or without (false) the mark.")
+    is_primary = StrictBooleanFilter(help_text="Primary page of its organization on the platform.")
+    is_active = StrictBooleanFilter(help_text="Active pages.")
     platform_id = django_filters.CharFilter(help_text="The platform's id of the community or channel.")
     search = django_filters.CharFilter(method="filter_search", help_text=_("Part of the title, URL or platform id."))
 

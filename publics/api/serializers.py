@@ -1,13 +1,19 @@
 import datetime as dt
+import re
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
 from core.validators import validate_ogrn
 from publics.models import AudienceSnapshot, Membership, Organization, Page, Region
 from publics.selectors import organizations_visible_to
+
+_BIGINT_MAX = 2**63 - 1  # the columns' limits: a larger number is a 400, not a database error
+_INT_MAX = 2**31 - 1
+OFFICE_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$")
 
 
 class RegionSerializer(serializers.ModelSerializer):
@@ -23,6 +29,21 @@ class RegionCodeField(serializers.SlugRelatedField):
             kwargs.setdefault("queryset", Region.objects.all())
         super().__init__(**kwargs)
 
+    def to_internal_value(self, data):
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("does_not_exist", slug_name=self.slug_field, value="?")  # PostgreSQL text cannot hold NUL
+        return super().to_internal_value(data)
+
+
+@extend_schema_field({"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?$", "example": "09:00"})
+class OfficeTimeField(serializers.TimeField):
+    """A local wall-clock time of day, HH:MM[:SS], with no offset: office hours follow the organisation's zone."""
+
+    def to_internal_value(self, value):
+        if not isinstance(value, str) or not OFFICE_TIME.match(value):
+            self.fail("invalid", format="HH:MM[:SS]")
+        return super().to_internal_value(value)
+
 
 class ScopedOrganizationField(serializers.PrimaryKeyRelatedField):
     """An organization id, looked up only among those the caller may see (others are 'not found')."""
@@ -34,6 +55,8 @@ class ScopedOrganizationField(serializers.PrimaryKeyRelatedField):
 
 class OrganizationSerializer(serializers.ModelSerializer):
     region = RegionCodeField(read_only=True, help_text="Region code.")
+    office_opens_at = OfficeTimeField(read_only=True)
+    office_closes_at = OfficeTimeField(read_only=True)
     effective_timezone = serializers.CharField(read_only=True, help_text="Own time zone, else the region's.")
 
     class Meta:
@@ -59,6 +82,8 @@ class OrganizationSerializer(serializers.ModelSerializer):
 
 class OrganizationInputSerializer(serializers.ModelSerializer):
     region = RegionCodeField(help_text="Region code, e.g. `RU-MOW`.")
+    office_opens_at = OfficeTimeField(required=False, help_text="Local time, 09:00 by default.")
+    office_closes_at = OfficeTimeField(required=False, help_text="Local time, 18:00 by default.")
     parent = ScopedOrganizationField(required=False, allow_null=True, help_text="Parent organization id.")
     ogrn = serializers.CharField(
         required=False,
@@ -78,6 +103,7 @@ class OrganizationInputSerializer(serializers.ModelSerializer):
 
 class PageSerializer(serializers.ModelSerializer):
     region = serializers.CharField(source="organization.region.code", read_only=True, help_text="Region code.")
+    url = serializers.CharField(read_only=True, help_text="The page's address; empty when not known.")
     has_webhook_secret = serializers.SerializerMethodField()
     has_confirmation_code = serializers.SerializerMethodField()
     has_access_token = serializers.SerializerMethodField()
@@ -136,11 +162,11 @@ class AudienceQuerySerializer(serializers.Serializer):
 
 
 class AudienceRowSerializer(serializers.Serializer):
-    page = serializers.IntegerField(min_value=1, help_text="Page id.")
+    page = serializers.IntegerField(min_value=1, max_value=_BIGINT_MAX, help_text="Page id.")
     date = serializers.DateField()
-    subscribers = serializers.IntegerField(min_value=0)
-    views = serializers.IntegerField(min_value=0, required=False, allow_null=True)
-    posts = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    subscribers = serializers.IntegerField(min_value=0, max_value=_BIGINT_MAX)
+    views = serializers.IntegerField(min_value=0, max_value=_BIGINT_MAX, required=False, allow_null=True)
+    posts = serializers.IntegerField(min_value=0, max_value=_INT_MAX, required=False, allow_null=True)
 
 
 class AudienceBulkSerializer(serializers.Serializer):
@@ -154,9 +180,9 @@ class AudienceBulkResultSerializer(serializers.Serializer):
 
 
 class MembershipSerializer(serializers.ModelSerializer):
-    region = RegionCodeField(read_only=True)
-    organization_name = serializers.CharField(source="organization.name", read_only=True, default=None)
-    page_title = serializers.CharField(source="page.title", read_only=True, default=None)
+    region = RegionCodeField(read_only=True, allow_null=True)
+    organization_name = serializers.CharField(source="organization.name", read_only=True, default=None, allow_null=True)
+    page_title = serializers.CharField(source="page.title", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = Membership
@@ -176,21 +202,23 @@ class MeSerializer(serializers.Serializer):
 
 
 _MISSING = object()
-_INT_FIELDS = (  # name, minimum, nullable, required
-    ("page", 1, False, True),
-    ("subscribers", 0, False, True),
-    ("views", 0, True, False),
-    ("posts", 0, True, False),
+_INT_FIELDS = (  # name, minimum, maximum (the column's), nullable, required
+    ("page", 1, _BIGINT_MAX, False, True),
+    ("subscribers", 0, _BIGINT_MAX, False, True),
+    ("views", 0, _BIGINT_MAX, True, False),
+    ("posts", 0, _INT_MAX, True, False),
 )
 
 
-def _parse_int(value, *, minimum: int, nullable: bool) -> int | None:
+def _parse_int(value, *, minimum: int, maximum: int, nullable: bool) -> int | None:
     if value is None and nullable:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError(_("A whole number is required."))
     if value < minimum:
         raise ValueError(_("Must be at least %(minimum)s.") % {"minimum": minimum})
+    if value > maximum:
+        raise ValueError(_("Must be at most %(maximum)s.") % {"maximum": maximum})
     return value
 
 
@@ -214,14 +242,14 @@ def parse_audience_rows(payload) -> tuple[list[dict], dict[str, list[str]]]:
             continue
         row: dict = {}
         row_errors: dict[str, list[str]] = {}
-        for name, minimum, nullable, required in _INT_FIELDS:
+        for name, minimum, maximum, nullable, required in _INT_FIELDS:
             value = item.get(name, _MISSING)
             if value is _MISSING:
                 if required:
                     row_errors[name] = [_("This field is required.")]
                 continue
             try:
-                row[name] = _parse_int(value, minimum=minimum, nullable=nullable)
+                row[name] = _parse_int(value, minimum=minimum, maximum=maximum, nullable=nullable)
             except ValueError as exc:
                 row_errors[name] = [str(exc)]
         raw_date = item.get("date")

@@ -316,3 +316,8 @@ def test_editing_a_policy_keeps_open_appeals_on_their_version(world):
     assert successor.version == policy.version + 1 and successor.lineage == policy.lineage
     assert appeal.policy_id == policy.pk
     assert make_appeal(world.page_a).policy_id == successor.pk
+
+
+def test_intake_refuses_an_implausibly_early_time_of_receipt(world):
+    with pytest.raises(ValidationError):
+        make_appeal(world.page_a, received_at=dt.datetime(1044, 4, 7, tzinfo=dt.UTC), now=T0)

@@ -94,3 +94,10 @@ def test_series_of_a_page_with_date_range(api, world):
 
 def test_series_of_a_page_outside_scope_is_404(api, world):
     assert_error(api.as_user(world.operator_b).get(f"/api/v1/pages/{world.page_a.id}/audience/"), 404)
+
+
+@pytest.mark.parametrize(("field", "value"), [("subscribers", 2**63), ("views", 2**63), ("posts", 2**31)])
+def test_numbers_beyond_the_columns_are_400_not_500(api, world, field, value):
+    payload = rows(world.page_a, 1)
+    payload[0][field] = value
+    assert_error(api.as_user(world.admin).post(URL, {"snapshots": payload}), 400, fields=(f"snapshots.0.{field}",))

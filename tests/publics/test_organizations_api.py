@@ -158,3 +158,20 @@ def test_errors_are_in_russian_by_default_and_english_on_request(api, world):
     assert russian["message"] != english["message"]
     assert english["fields"]["name"] == ["This field is required."]
     assert russian["fields"]["name"] == ["Обязательное поле."]
+
+
+@pytest.mark.parametrize("value", ["RU-\x00MOW", "\x00"])
+def test_a_region_code_with_a_nul_byte_is_unknown_not_a_500(api, world, value):
+    assert_error(api.as_user(world.admin).post("/api/v1/organizations/", org_payload(region=value)), 400)
+    assert_error(api.as_user(world.admin).get("/api/v1/organizations/", {"region": value}), 400)
+
+
+@pytest.mark.parametrize("value", ["09:00+05:00", "25:00", "9", "noon"])
+def test_office_hours_are_local_wall_clock_times(api, world, value):
+    response = api.as_user(world.admin).post("/api/v1/organizations/", org_payload(office_opens_at=value))
+    assert_error(response, 400, fields=("office_opens_at",))
+
+
+def test_huge_ids_in_filters_are_400(api, world):
+    assert_error(api.as_user(world.admin).get("/api/v1/organizations/", {"parent": "9" * 30}), 400)
+    assert_error(api.as_user(world.admin).get("/api/v1/pages/", {"organization": "-4.25e+108"}), 400)

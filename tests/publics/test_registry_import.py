@@ -6,6 +6,7 @@ import sqlite3
 from typing import Any
 
 import pytest
+from django.utils import translation
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -21,6 +22,14 @@ URL = "/api/v1/imports/registry/"
 PARENT_OGRN = make_ogrn(5_000_000)
 SCHOOL_OGRN = make_ogrn(5_000_001)
 CLINIC_OGRN = make_ogrn(5_000_002)
+
+
+@pytest.fixture(autouse=True)
+def english(api):
+    """The messages are asserted in their English source text: the command in English, the API asked for it."""
+    api.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    with translation.override("en"):
+        yield
 
 
 def bad_check_digit(ogrn: str) -> str:

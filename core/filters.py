@@ -1,0 +1,96 @@
+"""Query filters shared by the apps' list endpoints: strict where django-filter is lenient, bounded where the
+database would otherwise fail (a 500 where the client deserves a 400)."""
+
+import datetime as dt
+
+import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+from django_filters.fields import IsoDateTimeField, RangeField
+from django_filters.widgets import DateRangeWidget
+
+from publics.models import Region
+
+
+class _RegionCodeField(forms.ModelMultipleChoiceField):
+    def clean(self, value):
+        # PostgreSQL text cannot hold NUL: such a code is simply unknown, not a database error.
+        if any("\x00" in str(item) for item in (value or [])):
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice", params={"value": "?"})
+        return super().clean(value)
+
+
+class RegionCodeFilter(django_filters.ModelMultipleChoiceFilter):
+    """Regions named by code in the query (`?region=RU-MOW&region=RU-SPE`), filtered by key (no join)."""
+
+    field_class = _RegionCodeField
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("to_field_name", "code")
+        kwargs.setdefault("queryset", Region.objects.all())
+        kwargs.setdefault("help_text", "Region code(s), e.g. `RU-MOW`; repeat for several.")
+        super().__init__(**kwargs)
+
+    def get_filter_predicate(self, v):
+        return {self.field_name: v.pk}
+
+
+class _StrictBooleanField(forms.NullBooleanField):
+    widget = forms.TextInput
+
+    def to_python(self, value: object) -> bool | None:
+        if value in (None, ""):
+            return None
+        text = str(value).strip().lower()
+        if text in ("true", "1"):
+            return True
+        if text in ("false", "0"):
+            return False
+        raise ValidationError(_("Use true or false."), code="invalid")
+
+    def validate(self, value: bool | None) -> None:
+        pass
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    """`true`/`false` (or 1/0). django-filter's own widgets read anything else as "no filter", so a typo such as
+    `?is_overdue=yes` would silently return every appeal; here it is a 400 like any other invalid filter value."""
+
+    field_class = _StrictBooleanField
+
+
+class IdFilter(django_filters.NumberFilter):
+    """A row id: a whole number that fits the database's bigint (a longer one would be a 500, not a 400)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(**kwargs)
+
+
+class _StorableIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 moment that can be stored: 9999-12-31T23:59-12:00 parses, but overflows when turned to UTC."""
+
+    def to_python(self, value):
+        moment = super().to_python(value)
+        if moment is None:
+            return None
+        try:
+            # In UTC: PostgreSQL refuses offsets beyond ±15:59 ("time zone displacement out of range").
+            return moment.astimezone(dt.UTC)
+        except OverflowError:
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+class _StorableIsoDateTimeRangeField(RangeField):
+    widget = DateRangeWidget
+
+    def __init__(self, *args, **kwargs):
+        super().__init__((_StorableIsoDateTimeField(), _StorableIsoDateTimeField()), *args, **kwargs)
+
+
+class IsoDateTimeRangeFilter(django_filters.IsoDateTimeFromToRangeFilter):
+    field_class = _StorableIsoDateTimeRangeField
