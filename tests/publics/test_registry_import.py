@@ -6,12 +6,12 @@ import sqlite3
 from typing import Any
 
 import pytest
-from django.utils import translation
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.utils import translation
 
 from publics.imports import ALL_COLUMNS, PAGE_COLUMNS, ImportResult, registry_import
 from publics.models import Organization, Page
