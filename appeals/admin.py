@@ -246,7 +246,14 @@ class AppealAdmin(ScopedModelAdmin):
             calls[action]()
         except (ValidationError, PermissionDenied, APIException) as exc:
             detail = getattr(exc, "detail", None) or getattr(exc, "messages", None) or str(exc)
+            request._otklik_action_refused = True
             self.message_user(request, _("Not done: %(reason)s") % {"reason": detail}, level=messages.ERROR)
+
+    def message_user(self, request: HttpRequest, message, level=messages.INFO, *args, **kwargs) -> None:
+        # A refused action must not be followed by Django's "changed successfully".
+        if level == messages.SUCCESS and getattr(request, "_otklik_action_refused", False):
+            return
+        super().message_user(request, message, level, *args, **kwargs)
 
     def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
         pass  # replies and history are written by the services only

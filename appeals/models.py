@@ -97,6 +97,9 @@ class Category(models.Model):
             raise ValidationError({"parent": _("Categories have two levels: the parent must be a top-level topic.")})
 
 
+MAX_AMOUNT = 1000
+
+
 class SlaPolicy(models.Model):
     """Targets for first response and resolution, chosen by filters (empty filter = any).
 
@@ -128,11 +131,18 @@ class SlaPolicy(models.Model):
         Organization, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("organization")
     )
     # Targets.
-    first_response_amount = models.PositiveIntegerField(_("first response: amount"), validators=[MinValueValidator(1)])
+    # Bounded so that every deadline stays a real date: a year of hours or three years of days is plenty.
+    first_response_amount = models.PositiveIntegerField(
+        _("first response: amount"), validators=[MinValueValidator(1), MaxValueValidator(MAX_AMOUNT)]
+    )
     first_response_unit = models.CharField(_("first response: unit"), max_length=16, choices=Unit.choices)
-    resolution_amount = models.PositiveIntegerField(_("resolution: amount"), validators=[MinValueValidator(1)])
+    resolution_amount = models.PositiveIntegerField(
+        _("resolution: amount"), validators=[MinValueValidator(1), MaxValueValidator(MAX_AMOUNT)]
+    )
     resolution_unit = models.CharField(_("resolution: unit"), max_length=16, choices=Unit.choices)
-    extension_amount = models.PositiveIntegerField(_("extension: amount"), null=True, blank=True)
+    extension_amount = models.PositiveIntegerField(
+        _("extension: amount"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(MAX_AMOUNT)]
+    )
     extension_unit = models.CharField(_("extension: unit"), max_length=16, choices=Unit.choices, blank=True)
     warn_at = models.JSONField(_("warning thresholds, %"), default=list, blank=True)
     created_by = models.ForeignKey(

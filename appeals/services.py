@@ -97,7 +97,7 @@ def _lock(appeal_id: int) -> Appeal:
 
 def _refuse(appeal: Appeal, action: str) -> None:
     raise Conflict(
-        _("Cannot %(action)s an appeal in status «%(status)s».")
+        _("Action «%(action)s» is not allowed for an appeal in status «%(status)s».")
         % {"action": action, "status": appeal.get_status_display()},
         code="invalid_transition",
     )
@@ -455,7 +455,7 @@ def appeal_redirect(
     def change(step: _Transition) -> None:
         appeal = step.appeal
         if organization.pk == appeal.organization_id:
-            raise ValidationError({"organization": _("Redirect to another organization.")})
+            raise ValidationError({"organization": _("An appeal can only be redirected to another organization.")})
         if not reason.strip():
             raise ValidationError({"reason": _("A redirect needs a reason.")})
         _close_pause(step)

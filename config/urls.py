@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from core.views import ApiRootView, healthz
@@ -9,6 +10,10 @@ api_v1 = [
     path("", include("publics.api.urls")),
     path("", include("appeals.api.urls")),
 ]
+
+admin.site.site_header = _("Otklik: appeals to official pages")
+admin.site.site_title = _("Otklik")
+admin.site.index_title = _("Appeals, pages and SLA")
 
 urlpatterns = [
     path("admin/", admin.site.urls),

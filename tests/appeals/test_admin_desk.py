@@ -38,7 +38,8 @@ def test_a_forbidden_transition_in_the_admin_shows_an_error_and_changes_nothing(
     response = client.post(change_url(appeal), {"action": "close", "body": ""}, follow=True)
     appeal.refresh_from_db()
     assert appeal.status == "new"
-    assert "messagelist" in response.content.decode()
+    levels = [message.level_tag for message in response.context["messages"]]
+    assert levels == ["error"]
 
 
 def test_reply_without_text_is_a_form_error(client, world):
