@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE ?= config.settings.local
 
-.PHONY: run test lint bench bench-audience messages schema clean
+.PHONY: run test lint bench bench-audience bench-appeals bench-sweep messages schema clean
 
 # The venv is rebuilt when a requirements file changes (the stamp is older).
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -29,10 +29,16 @@ lint: $(VENV)/.installed
 schema: $(VENV)/.installed
 	$(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
 
-bench: bench-audience
+bench: bench-audience bench-appeals bench-sweep
 
 bench-audience: $(VENV)/.installed
 	$(PY) -m bench.audience_upsert
+
+bench-appeals: $(VENV)/.installed
+	$(PY) -m bench.appeal_create
+
+bench-sweep: $(VENV)/.installed
+	$(PY) -m bench.sla_sweep
 
 messages: $(VENV)/.installed
 	$(PY) manage.py makemessages --locale ru --ignore ".venv/*" --ignore "bench/*" --ignore "tests/*"
