@@ -88,8 +88,8 @@ def appeals_visible_to(user, *, mode: str = "read", now: dt.datetime | None = No
     ).select_related("organization__region", "region", "page", "policy")
     # Reverse one-to-one links as ids, so a list needs no query per row to show them.
     appeals = appeals.annotate(
-        redirected_from_id=Subquery(Appeal.objects.filter(redirected_to=OuterRef("pk")).values("pk")[:1]),
-        converted_to_id=Subquery(Appeal.objects.filter(converted_from=OuterRef("pk")).values("pk")[:1]),
+        redirected_from_id=Subquery(Appeal.objects.filter(redirected_to=OuterRef("pk")).order_by().values("pk")[:1]),
+        converted_to_id=Subquery(Appeal.objects.filter(converted_from=OuterRef("pk")).order_by().values("pk")[:1]),
     )
     appeals = appeals.annotate(
         priority_rank=Case(

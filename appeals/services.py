@@ -200,7 +200,7 @@ def _new_appeal(
     appeal = Appeal(
         page=page,
         organization=organization,
-        region_id=organization.region_id,
+        region=organization.region,
         kind=data.kind,
         channel=data.channel,
         external_id=data.external_id,
@@ -242,7 +242,7 @@ def appeal_create(*, actor, page: Page, data: AppealInput, now: dt.datetime | No
     if data.received_at < EARLIEST_RECEIPT:
         raise ValidationError({"received_at": _("The time of receipt is implausibly early.")})
     if data.external_id:
-        existing = Appeal.objects.filter(page=page, external_id=data.external_id).first()
+        existing = Appeal.objects.filter(page=page, external_id=data.external_id).order_by().first()
         if existing is not None:
             return existing, False
     appeal = _new_appeal(organization=page.organization, page=page, data=data, now=now)

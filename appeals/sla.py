@@ -272,5 +272,62 @@ def refresh_tracking(appeal: Appeal, schedule: worktime.Schedule, *, now: dt.dat
     appeal.sla_next_check_at = min(lines) if lines else None
 
 
+# State ------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SlaFacts:
+    sla_state: str
+    is_overdue: bool
+    due_at: dt.datetime | None
+
+
+def sla_facts(appeal: Appeal, *, now: dt.datetime) -> SlaFacts:
+    """The SLA state, overdue flag and running deadline of one appeal in memory.
+
+    The same rules as `appeals.selectors.annotate_sla`, which the database evaluates for lists (to filter and
+    order by them); this one serves an appeal just written, without reading it back. A test holds the two equal
+    over every status and clock position (tests/appeals/test_sla_state_agreement.py).
+    """
+    final = appeal.status in (Status.CLOSED, Status.REJECTED, Status.REDIRECTED)
+    running = not final and appeal.status != Status.WAITING
+    first_late = appeal.first_responded_at is None and _before(appeal.first_response_due_at, now)
+    resolution_late = appeal.resolved_at is None and _before(appeal.resolution_due_at, now)
+    overdue = running and (first_late or resolution_late)
+    late = (
+        appeal.first_response_breached
+        or appeal.resolution_breached
+        or _after(appeal.first_responded_at, appeal.first_response_due_at)
+        or _after(appeal.resolved_at, appeal.resolution_due_at)
+    )
+    if appeal.status == Status.WAITING:
+        state = "paused"
+    elif late or overdue:
+        state = "breached"
+    elif final or (appeal.first_responded_at is not None and appeal.resolution_due_at is None):
+        state = "met"
+    elif appeal.sla_warn_from is not None and appeal.sla_warn_from <= now:
+        state = "at_risk"
+    else:
+        state = "on_track"
+    if final:
+        due_at = None
+    elif appeal.first_responded_at is None:
+        due_at = appeal.first_response_due_at
+    elif appeal.resolved_at is None:
+        due_at = appeal.resolution_due_at
+    else:
+        due_at = None
+    return SlaFacts(sla_state=state, is_overdue=overdue, due_at=due_at)
+
+
+def _before(moment: dt.datetime | None, now: dt.datetime) -> bool:
+    return moment is not None and moment < now
+
+
+def _after(done: dt.datetime | None, due: dt.datetime | None) -> bool:
+    return done is not None and due is not None and done > due
+
+
 def is_formal(appeal: Appeal) -> bool:
     return appeal.kind == AppealKind.APPEAL

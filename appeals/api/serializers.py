@@ -21,6 +21,7 @@ from appeals.models import (
     Status,
     Unit,
 )
+from appeals import sla
 from publics.api.serializers import RegionCodeField
 from publics.models import Organization
 
@@ -119,6 +120,10 @@ class AppealSerializer(serializers.ModelSerializer):
 
     def to_representation(self, instance: Appeal) -> dict:
         self.root._local_zone = zoneinfo.ZoneInfo(instance.organization.effective_timezone)
+        if not hasattr(instance, "sla_state"):
+            # An appeal just written (not read through appeals_visible_to): the same facts, computed here.
+            facts = sla.sla_facts(instance, now=self.context.get("now", timezone.now()))
+            instance.sla_state, instance.is_overdue, instance.due_at = facts.sla_state, facts.is_overdue, facts.due_at
         return super().to_representation(instance)
 
     @extend_schema_field(AuthorSerializer)

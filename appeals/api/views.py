@@ -154,7 +154,10 @@ class AppealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
                 priority=data["priority"],
             ),
         )
-        return self._respond(appeal.pk, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        if not created:
+            return self._respond(appeal.pk)
+        # The service returns the new appeal with its page, organisation, region and policy: no read-back.
+        return Response(self.get_serializer(appeal).data, status=status.HTTP_201_CREATED)
 
     @_action_schema("Take the appeal into work", None, "`new` → `in_progress`, assigned to you.")
     @action(detail=True, methods=["post"])
