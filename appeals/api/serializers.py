@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from appeals import sla
 from appeals.models import (
     Appeal,
     AppealEvent,
@@ -21,7 +22,6 @@ from appeals.models import (
     Status,
     Unit,
 )
-from appeals import sla
 from publics.api.serializers import RegionCodeField
 from publics.models import Organization
 
