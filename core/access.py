@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.core.cache import cache
 from django.db.models import Q
 
 
@@ -92,8 +93,35 @@ def scope_for(user) -> Scope:
     return scope
 
 
+MEMBERSHIPS_CACHE_SECONDS = 300
+
+
+def memberships_cache_key(user_id: int) -> str:
+    return f"otklik:memberships:{user_id}"
+
+
+def _membership_rows(user) -> list[tuple]:
+    """The user's memberships as plain tuples, cached: every API request needs them, they rarely change.
+
+    publics.signals drops the entry whenever a membership of the user is saved or deleted, so a granted or
+    revoked role takes effect on the next request; the expiry only bounds what a missed signal could cost.
+    """
+    from publics.models import Membership
+
+    key = memberships_cache_key(user.pk)
+    rows = cache.get(key)
+    if rows is None:
+        rows = list(
+            Membership.objects.filter(user=user).values_list(
+                "role", "region_id", "organization_id", "page_id", "can_view_personal_data"
+            )
+        )
+        cache.set(key, rows, MEMBERSHIPS_CACHE_SECONDS)
+    return rows
+
+
 def _build_scope(user) -> Scope:
-    from publics.models import Membership, Role
+    from publics.models import Role
 
     if user.is_superuser:
         everything = Grant(everything=True)
@@ -111,9 +139,7 @@ def _build_scope(user) -> Scope:
     read_all = manage_all = False
     roles: set[str] = set()
     personal_data = False
-    rows = Membership.objects.filter(user=user).values_list(
-        "role", "region_id", "organization_id", "page_id", "can_view_personal_data"
-    )
+    rows = _membership_rows(user)
     for role, region_id, organization_id, page_id, can_view_personal_data in rows:
         roles.add(role)
         if role == Role.FEDERAL_ADMIN:

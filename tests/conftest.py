@@ -39,10 +39,13 @@ def pytest_sessionfinish(session, exitstatus):
 @pytest.fixture(autouse=True)
 def _fresh_sla_caches():
     """Policies and calendars are cached per process; each test starts from its own database state."""
+    from django.core.cache import cache
+
     from appeals import sla
 
     sla.forget_local("policies")
     sla.forget_local("calendar")
+    cache.clear()  # cached memberships are keyed by user id, which a rolled-back test may hand out again
     yield
 
 

@@ -46,77 +46,54 @@ def mask_name(name: str) -> str:
     return " ".join(f"{part[0]}***" for part in name.split() if part)
 
 
-class AppealSerializer(serializers.ModelSerializer):
-    region = serializers.CharField(source="region.code", read_only=True, help_text="Region code.")
-    page_id = serializers.IntegerField(read_only=True, allow_null=True)
+def _id(source: str, **kwargs) -> serializers.IntegerField:
+    return serializers.IntegerField(source=source, read_only=True, allow_null=True, **kwargs)
+
+
+class AppealSerializer(serializers.Serializer):
+    """An appeal as clients see it. Every field is declared (not derived from the model per instance): this is
+    the output of every appeal endpoint, and the intake path in particular must stay cheap."""
+
+    id = serializers.IntegerField(read_only=True)
+    page_id = serializers.IntegerField(read_only=True, allow_null=True, help_text="Public page id.")
     platform = serializers.CharField(source="page.platform", read_only=True, default=None, allow_null=True)
+    organization = serializers.IntegerField(source="organization_id", read_only=True)
+    region = serializers.CharField(source="region.code", read_only=True, help_text="Region code.")
+    kind = serializers.ChoiceField(choices=AppealKind.choices, read_only=True)
+    channel = serializers.ChoiceField(choices=Channel.choices, read_only=True)
+    external_id = serializers.CharField(read_only=True, allow_blank=True)
     author = serializers.SerializerMethodField()
+    text = serializers.CharField(read_only=True)
+    category = _id("category_id", help_text="Category id.")
+    priority = serializers.ChoiceField(choices=Priority.choices, read_only=True)
+    status = serializers.ChoiceField(choices=Status.choices, read_only=True)
+    assignee = _id("assignee_id", help_text="User id of the assignee.")
+    received_at = LocalDateTimeField(read_only=True)
+    registered_at = LocalDateTimeField(read_only=True)
+    first_responded_at = LocalDateTimeField(read_only=True, allow_null=True)
+    resolved_at = LocalDateTimeField(read_only=True, allow_null=True)
+    closed_at = LocalDateTimeField(read_only=True, allow_null=True)
+    policy = _id("policy_id", help_text="SLA policy (version) applied.")
     policy_version = serializers.IntegerField(source="policy.version", read_only=True, default=None, allow_null=True)
+    first_response_due_at = LocalDateTimeField(read_only=True, allow_null=True)
+    resolution_due_at = LocalDateTimeField(read_only=True, allow_null=True)
+    due_at = LocalDateTimeField(read_only=True, allow_null=True, help_text="The deadline the clock runs for now.")
     sla_state = serializers.ChoiceField(choices=SlaState.choices, read_only=True)
     is_overdue = serializers.BooleanField(read_only=True)
-    due_at = LocalDateTimeField(read_only=True, allow_null=True, help_text="The deadline the clock runs for now.")
     time_left_seconds = serializers.SerializerMethodField(help_text="Seconds to `due_at`; negative when overdue.")
+    paused_at = LocalDateTimeField(read_only=True, allow_null=True)
+    paused_seconds = serializers.IntegerField(read_only=True)
+    extended_at = LocalDateTimeField(read_only=True, allow_null=True)
+    extension_reason = serializers.CharField(read_only=True, allow_blank=True)
+    # "" until the appeal is rejected.
+    reject_reason = serializers.ChoiceField(choices=RejectReason.choices, allow_blank=True, read_only=True)
+    redirected_to = _id("redirected_to_id", help_text="The appeal created at the competent organization.")
     redirected_from = serializers.SerializerMethodField()
+    duplicate_of = _id("duplicate_of_id", help_text="The case this appeal repeats.")
+    converted_from = _id("converted_from_id", help_text="The message this formal appeal was converted from.")
     converted_to = serializers.SerializerMethodField()
-    received_at = LocalDateTimeField()
-    registered_at = LocalDateTimeField()
-    first_responded_at = LocalDateTimeField(allow_null=True)
-    resolved_at = LocalDateTimeField(allow_null=True)
-    closed_at = LocalDateTimeField(allow_null=True)
-    first_response_due_at = LocalDateTimeField(allow_null=True)
-    resolution_due_at = LocalDateTimeField(allow_null=True)
-    paused_at = LocalDateTimeField(allow_null=True)
-    extended_at = LocalDateTimeField(allow_null=True)
     created_at = LocalDateTimeField(read_only=True)
     updated_at = LocalDateTimeField(read_only=True)
-    # Declared because DRF drops `allow_blank` from fields in `read_only_fields`, and the schema would then
-    # deny the "" this field holds until the appeal is rejected.
-    reject_reason = serializers.ChoiceField(choices=RejectReason.choices, allow_blank=True, read_only=True)
-
-    class Meta:
-        model = Appeal
-        fields = [
-            "id",
-            "page_id",
-            "platform",
-            "organization",
-            "region",
-            "kind",
-            "channel",
-            "external_id",
-            "author",
-            "text",
-            "category",
-            "priority",
-            "status",
-            "assignee",
-            "received_at",
-            "registered_at",
-            "first_responded_at",
-            "resolved_at",
-            "closed_at",
-            "policy",
-            "policy_version",
-            "first_response_due_at",
-            "resolution_due_at",
-            "due_at",
-            "sla_state",
-            "is_overdue",
-            "time_left_seconds",
-            "paused_at",
-            "paused_seconds",
-            "extended_at",
-            "extension_reason",
-            "reject_reason",
-            "redirected_to",
-            "redirected_from",
-            "duplicate_of",
-            "converted_from",
-            "converted_to",
-            "created_at",
-            "updated_at",
-        ]
-        read_only_fields = fields
 
     def to_representation(self, instance: Appeal) -> dict:
         self.root._local_zone = zoneinfo.ZoneInfo(instance.organization.effective_timezone)

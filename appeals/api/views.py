@@ -135,7 +135,7 @@ class AppealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         serializer = AppealCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        page = pages_visible_to(request.user, mode="push").filter(pk=data["page"]).first()
+        page = next(iter(pages_visible_to(request.user, mode="push").filter(pk=data["page"]).order_by()[:1]), None)
         if page is None:
             raise DjangoValidationError({"page": _("Unknown page or not in your scope.")})
         author = data.get("author") or {}

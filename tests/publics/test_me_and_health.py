@@ -72,3 +72,15 @@ def test_api_root_links_every_collection(client, db):
     body = client.get("/api/v1/").json()
     assert body["appeals"].endswith("/api/v1/appeals/")
     assert body["docs"].endswith("/api/docs/")
+
+
+def test_a_revoked_role_takes_effect_on_the_next_request(api, world):
+    from publics.models import Membership
+
+    client = api.as_user(world.operator_a)
+    assert client.get(f"/api/v1/organizations/{world.org_a.id}/").status_code == 200
+    Membership.objects.filter(user=world.operator_a).get().delete()
+    world.operator_a.refresh_from_db()
+    assert_error(client.get(f"/api/v1/organizations/{world.org_a.id}/"), 404)
+    Membership.objects.create(user=world.operator_a, role="operator", organization=world.org_a)
+    assert client.get(f"/api/v1/organizations/{world.org_a.id}/").status_code == 200
