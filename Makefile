@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE ?= config.settings.local
 
-.PHONY: run test lint bench bench-audience bench-appeals bench-sweep messages schema clean
+.PHONY: run test lint bench bench-deadlines bench-audience bench-appeals bench-sweep messages schema clean
 
 # The venv is rebuilt when a requirements file changes (the stamp is older).
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -29,7 +29,10 @@ lint: $(VENV)/.installed
 schema: $(VENV)/.installed
 	$(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
 
-bench: bench-audience bench-appeals bench-sweep
+bench: bench-deadlines bench-audience bench-appeals bench-sweep
+
+bench-deadlines: $(VENV)/.installed
+	$(PY) -m bench.deadlines
 
 bench-audience: $(VENV)/.installed
 	$(PY) -m bench.audience_upsert
