@@ -751,7 +751,12 @@ def sla_notify(*, event_ids: list[int]) -> int:
             lines = []
             for event in organization_events:
                 if event.action == EventAction.SLA_BREACHED:
-                    lines.append(_("Appeal #%(id)s: deadline missed.") % {"id": event.appeal_id})
+                    missed = (
+                        _("Appeal #%(id)s: the first-response deadline has passed unanswered.")
+                        if event.data.get("target") == "first_response"
+                        else _("Appeal #%(id)s: the resolution deadline has passed.")
+                    )
+                    lines.append(missed % {"id": event.appeal_id})
                 else:
                     lines.append(
                         _("Appeal #%(id)s: %(percent)s%% of the allowed time has passed.")
