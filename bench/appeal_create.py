@@ -29,18 +29,18 @@ import datetime as dt
 import http.client
 import io
 import json
-import os
 import pstats
 import random
 import re
 import secrets
 import statistics
-import sys
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
+
+from bench._common import database_url_or_exit, ensure_database, machine_load, setup_django
 
 TARGET_SHARE = 0.40
 DEFAULT_DATABASE_URL = "postgres://root@127.0.0.1:5432/otklik_bench"
@@ -56,46 +56,6 @@ NAMES = ("Иван Петров", "Мария Смирнова", "Алексей
 
 
 # --- database and fixture -------------------------------------------------------------------------------------
-
-
-def database_url_or_exit() -> str:
-    url = os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
-    if urlsplit(url).scheme not in {"postgres", "postgresql", "pgsql"}:
-        sys.exit(
-            f"bench.appeal_create needs PostgreSQL (production runs on it; SQLite's one writer would serialise the "
-            f"clients). DATABASE_URL={url!r}; unset it to use {DEFAULT_DATABASE_URL}."
-        )
-    return url
-
-
-def ensure_database(url: str) -> None:
-    """Create the benchmark's database when missing, connecting to the server's `postgres` database."""
-    import psycopg
-    from psycopg import sql
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    maintenance = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(maintenance, autocommit=True) as connection:
-        if not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-            print(f"created database {name}")
-
-
-def setup_django(url: str) -> None:
-    # The in-process part (migrate, seed, profile) runs the same settings as the gunicorn server.
-    os.environ["DATABASE_URL"] = url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings_bench"
-    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
-    os.environ["ALLOWED_HOSTS"] = "127.0.0.1"
-    os.environ["DEBUG"] = "false"
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0, interactive=False)
 
 
 def empty_appeal_tables(url: str) -> None:
@@ -322,12 +282,6 @@ def _statement_kind(sql: str) -> str:
     return f"{verb} {table}{shape}"
 
 
-def machine_load() -> str:
-    """Other processes on the machine move the figures: say how busy it was."""
-    one, five, _ = os.getloadavg()
-    return f"{os.cpu_count()} cores, load average {one:.1f} over 1 min, {five:.1f} over 5 min"
-
-
 # --- main -----------------------------------------------------------------------------------------------------
 
 
@@ -346,9 +300,13 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    url = database_url_or_exit()
+    url = database_url_or_exit(
+        DEFAULT_DATABASE_URL,
+        "bench.appeal_create needs PostgreSQL (production runs on it; SQLite's one writer would serialise the "
+        "clients).",
+    )
     ensure_database(url)
-    setup_django(url)
+    setup_django(url, settings_module="bench.settings_bench")
     from bench._server import gunicorn_server
 
     seeded = seed()

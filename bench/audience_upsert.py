@@ -29,16 +29,15 @@ import datetime as dt
 import http.client
 import io
 import json
-import os
 import pstats
 import random
-import secrets
 import statistics
-import sys
 import threading
 import time
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
+
+from bench._common import database_url_or_exit, ensure_database, machine_load, setup_django
 
 TARGET_SHARE = 0.10
 DEFAULT_DATABASE_URL = "postgres://root@127.0.0.1:5432/otklik_bench"
@@ -49,47 +48,6 @@ REGION_CODES = ["RU-MOW", "RU-SPE", "RU-KGD", "RU-TA", "RU-BA", "RU-SVE", "RU-NV
 
 
 # --- database -------------------------------------------------------------------------------------------------
-
-
-def database_url_or_exit() -> str:
-    url = os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
-    if urlsplit(url).scheme not in {"postgres", "postgresql", "pgsql"}:
-        sys.exit(
-            f"bench.audience_upsert needs PostgreSQL: its reference is PostgreSQL's COPY, and SQLite's one writer "
-            f"would measure nothing useful. DATABASE_URL={url!r}; unset it to use {DEFAULT_DATABASE_URL}."
-        )
-    return url
-
-
-def ensure_database(url: str) -> None:
-    """Create the benchmark's database when missing, connecting to the server's `postgres` database."""
-    import psycopg
-    from psycopg import sql
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    maintenance = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(maintenance, autocommit=True) as connection:
-        exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-        if not exists:
-            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-            print(f"created database {name}")
-
-
-def setup_django(url: str) -> None:
-    # The in-process part (migrate, seed, profile) runs the same settings as the gunicorn server.
-    os.environ["DATABASE_URL"] = url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.production"
-    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
-    os.environ["ALLOWED_HOSTS"] = "127.0.0.1"
-    os.environ["DEBUG"] = "false"
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0, interactive=False)
 
 
 @dataclass(frozen=True)
@@ -316,12 +274,6 @@ def profile_request_path(url: str, token: str, bodies: list[bytes], batches: int
     print(stream.getvalue())
 
 
-def machine_load() -> str:
-    """The machine may be shared: say how busy it was, since other processes move the figures."""
-    one, five, _ = os.getloadavg()
-    return f"{os.cpu_count()} cores, load average {one:.1f} over 1 min, {five:.1f} over 5 min"
-
-
 # --- main -----------------------------------------------------------------------------------------------------
 
 
@@ -342,7 +294,11 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    url = database_url_or_exit()
+    url = database_url_or_exit(
+        DEFAULT_DATABASE_URL,
+        "bench.audience_upsert needs PostgreSQL: its reference is PostgreSQL's COPY, and SQLite's one writer "
+        "would measure nothing useful.",
+    )
     ensure_database(url)
     setup_django(url)
     from bench._server import gunicorn_server

@@ -46,6 +46,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from bench._common import machine_load
+
 DATABASE_NAME = "otklik_sweep_bench"
 TARGET_RATIO = 1.5
 TEMPLATES = 50_000
@@ -528,12 +530,6 @@ def measure(label: str, runs: int, due: int) -> float:
         if result.checked != due:
             print(f"  warning: expected {due:,} due appeals, the sweep checked {result.checked:,}", flush=True)
     return statistics.median(seconds)
-
-
-def machine_load() -> str:
-    """Other processes on the machine move the figures: say how busy it was."""
-    one, five, _ = os.getloadavg()
-    return f"{os.cpu_count()} cores, load average {one:.1f} over 1 min, {five:.1f} over 5 min"
 
 
 # Main -------------------------------------------------------------------------------------------------------

@@ -1,0 +1,50 @@
+"""What every benchmark shares: a PostgreSQL database of its own, Django set up as the server runs it, and the
+machine's load printed next to the figures (the machine is shared, and other processes move them)."""
+
+import os
+import secrets
+import sys
+from urllib.parse import urlsplit, urlunsplit
+
+
+def database_url_or_exit(default: str, why: str) -> str:
+    """DATABASE_URL, or `default`; anything but PostgreSQL ends the run with `why`."""
+    url = os.environ.get("DATABASE_URL", default)
+    if urlsplit(url).scheme not in {"postgres", "postgresql", "pgsql"}:
+        sys.exit(f"{why} DATABASE_URL={url!r}; unset it to use {default}.")
+    return url
+
+
+def ensure_database(url: str) -> None:
+    """Create the benchmark's database when missing, connecting to the server's `postgres` database."""
+    import psycopg
+    from psycopg import sql
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    maintenance = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(maintenance, autocommit=True) as connection:
+        if not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            print(f"created database {name}")
+
+
+def setup_django(url: str, settings_module: str = "config.settings.production") -> None:
+    """Django with the settings the gunicorn server runs, migrated: the in-process parts measure the same thing."""
+    os.environ["DATABASE_URL"] = url
+    os.environ["DJANGO_SETTINGS_MODULE"] = settings_module
+    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
+    os.environ["ALLOWED_HOSTS"] = "127.0.0.1"
+    os.environ["DEBUG"] = "false"
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+
+
+def machine_load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"{os.cpu_count()} cores, load average {one:.1f} over 1 min, {five:.1f} over 5 min"
