@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from django.core.cache import cache
 from django.db import transaction
 
-from appeals.models import Appeal, AppealKind, CalendarOverride, SlaPolicy, Status, Unit
+from appeals.models import Appeal, CalendarOverride, SlaPolicy, Status, Unit
 from core import worktime
 from publics.models import Organization
 
@@ -327,7 +327,3 @@ def _before(moment: dt.datetime | None, now: dt.datetime) -> bool:
 
 def _after(done: dt.datetime | None, due: dt.datetime | None) -> bool:
     return done is not None and due is not None and done > due
-
-
-def is_formal(appeal: Appeal) -> bool:
-    return appeal.kind == AppealKind.APPEAL

@@ -57,7 +57,6 @@ class Scope:
     push: Grant
     roles: frozenset[str]
     personal_data: bool
-    is_integration_only: bool = False
 
     def filter_q(
         self,
@@ -177,5 +176,4 @@ def _build_scope(user) -> Scope:
         push=grant(manage_all, push),
         roles=frozenset(roles),
         personal_data=personal_data,
-        is_integration_only=roles == {Role.INTEGRATION},
     )

@@ -14,10 +14,8 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from core.access import scope_for
-from publics.models import AudienceSnapshot, Organization, Page, Region, Role
+from publics.models import AudienceSnapshot, Organization, Page, Region
 from publics.selectors import page_ids_visible_to
-
-_MANAGING_ROLES = (Role.FEDERAL_ADMIN, Role.ANALYST, Role.OPERATOR)
 
 
 def _require_manage_region(actor, region: Region) -> None:
