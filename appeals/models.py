@@ -295,10 +295,6 @@ class Appeal(models.Model):
     def __str__(self) -> str:
         return f"#{self.pk} {self.get_kind_display()} ({self.get_status_display()})"
 
-    @property
-    def is_open(self) -> bool:
-        return self.status in OPEN_STATUSES
-
 
 class AppealEventQuerySet(models.QuerySet):
     def update(self, **kwargs):
