@@ -301,7 +301,7 @@ def appeal_assign(*, actor, appeal_id: int, assignee, now: dt.datetime | None = 
         actor=actor,
         appeal_id=appeal_id,
         action=_("assign"),
-        allowed_from=(Status.NEW, Status.IN_PROGRESS, Status.WAITING, Status.ANSWERED),
+        allowed_from=OPEN_STATUSES,
         change=change,
         now=now,
     )
@@ -328,7 +328,7 @@ def appeal_reply(*, actor, appeal_id: int, text: str, now: dt.datetime | None = 
         actor=actor,
         appeal_id=appeal_id,
         action=_("reply to"),
-        allowed_from=(Status.NEW, Status.IN_PROGRESS, Status.WAITING, Status.ANSWERED),
+        allowed_from=OPEN_STATUSES,
         change=change,
         now=now,
     )
@@ -413,7 +413,7 @@ def appeal_extend(*, actor, appeal_id: int, reason: str, now: dt.datetime | None
         actor=actor,
         appeal_id=appeal_id,
         action=_("extend"),
-        allowed_from=(Status.NEW, Status.IN_PROGRESS, Status.WAITING, Status.ANSWERED),
+        allowed_from=OPEN_STATUSES,
         change=change,
         now=now,
     )
@@ -502,7 +502,7 @@ def appeal_reject(*, actor, appeal_id: int, reason: str, comment: str = "", now:
         actor=actor,
         appeal_id=appeal_id,
         action=_("reject"),
-        allowed_from=(Status.NEW, Status.IN_PROGRESS, Status.WAITING, Status.ANSWERED),
+        allowed_from=OPEN_STATUSES,
         change=change,
         now=now,
     )
@@ -580,7 +580,7 @@ def appeal_convert(*, actor, appeal_id: int, reason: str = "", now: dt.datetime 
         actor=actor,
         appeal_id=appeal_id,
         action=_("convert"),
-        allowed_from=(Status.NEW, Status.IN_PROGRESS, Status.WAITING, Status.ANSWERED),
+        allowed_from=OPEN_STATUSES,
         change=change,
         now=now,
     )
@@ -609,7 +609,7 @@ def appeal_mark_duplicate(
         actor=actor,
         appeal_id=appeal_id,
         action=_("mark as duplicate"),
-        allowed_from=(Status.NEW, Status.IN_PROGRESS, Status.WAITING, Status.ANSWERED),
+        allowed_from=OPEN_STATUSES,
         change=change,
         now=now,
     )
