@@ -1,5 +1,6 @@
 """Appeals and their SLA: the case, its append-only history, replies, categories, policies, calendar overrides."""
 
+import datetime as dt
 from decimal import Decimal
 
 from django.conf import settings
@@ -238,7 +239,6 @@ class Appeal(models.Model):
     resolution_due_at = models.DateTimeField(_("resolution due at"), null=True, blank=True)
     paused_at = models.DateTimeField(_("paused at"), null=True, blank=True)
     pauses = models.JSONField(_("pauses"), default=list, blank=True, help_text=_("Closed pauses: [[from, to], ...]"))
-    paused_seconds = models.PositiveBigIntegerField(_("paused, seconds"), default=0)
     extended_at = models.DateTimeField(_("extended at"), null=True, blank=True)
     extension_reason = models.TextField(_("extension reason"), blank=True)
     reject_reason = models.CharField(_("reject reason"), max_length=32, choices=RejectReason.choices, blank=True)
@@ -294,6 +294,14 @@ class Appeal(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.get_kind_display()} ({self.get_status_display()})"
+
+    def pause_intervals(self) -> list[tuple[dt.datetime, dt.datetime]]:
+        """The closed pauses as (paused at, resumed at); `pauses` is their one stored record."""
+        return [(dt.datetime.fromisoformat(start), dt.datetime.fromisoformat(end)) for start, end in self.pauses]
+
+    @property
+    def paused_seconds(self) -> int:
+        return sum(int((end - start).total_seconds()) for start, end in self.pause_intervals())
 
 
 class AppealEventQuerySet(models.QuerySet):

@@ -158,9 +158,7 @@ def _close_pause(step: _Transition) -> None:
     appeal = step.appeal
     if appeal.paused_at is None:
         return
-    paused_seconds = max(0, int((step.now - appeal.paused_at).total_seconds()))
     appeal.pauses = [*appeal.pauses, [appeal.paused_at.isoformat(), step.now.isoformat()]]
-    appeal.paused_seconds += paused_seconds
     appeal.paused_at = None
     _recompute(appeal)
 

@@ -170,10 +170,6 @@ class Deadlines:
     resolution_due_at: dt.datetime | None
 
 
-def _pauses(appeal: Appeal) -> list[tuple[dt.datetime, dt.datetime]]:
-    return [(dt.datetime.fromisoformat(start), dt.datetime.fromisoformat(end)) for start, end in appeal.pauses]
-
-
 def compute_deadlines(appeal: Appeal, policy: SlaPolicy | None, schedule: worktime.Schedule) -> Deadlines:
     """Deadlines from the appeal's own facts, so they can be recomputed at any time (calendar or policy change).
 
@@ -187,7 +183,7 @@ def compute_deadlines(appeal: Appeal, policy: SlaPolicy | None, schedule: workti
     resolution = worktime.add_time(
         appeal.resolution_started_at, policy.resolution_amount, policy.resolution_unit, schedule
     )
-    for paused_at, resumed_at in _pauses(appeal):
+    for paused_at, resumed_at in appeal.pause_intervals():
         # A pause moves only a clock that was running: first response until it was met, resolution since
         # its clock started (a reopening starts it afresh).
         if appeal.first_responded_at is None or appeal.first_responded_at > paused_at:

@@ -350,9 +350,9 @@ def insert_rows(first: int, last: int, *, due_stride: int, due_limit: int, progr
         high = min(low + CHUNK_ROWS - 1, last)
         execute(
             f"""
-            INSERT INTO appeals_appeal (id, external_id, author_platform_id, pauses, paused_seconds,
+            INSERT INTO appeals_appeal (id, external_id, author_platform_id, pauses,
                                         extension_reason, reject_reason, created_at, updated_at, {columns})
-            SELECT g, 'bench-' || g, '', '[]'::jsonb, 0, '', '', t.registered_at, %(now)s, {selected}
+            SELECT g, 'bench-' || g, '', '[]'::jsonb, '', '', t.registered_at, %(now)s, {selected}
             FROM generate_series(%(low)s::bigint, %(high)s::bigint) AS g
             JOIN bench_template t ON t.number = g %% %(templates)s
             WHERE NOT (g <= %(due_limit)s AND g %% %(stride)s = 0)
@@ -380,9 +380,9 @@ def load(first: int, last: int, *, with_due: bool, due_stride: int, due_limit: i
             columns = ", ".join(TEMPLATE_COLUMNS)
             execute(
                 f"""
-                INSERT INTO appeals_appeal (id, external_id, author_platform_id, pauses, paused_seconds,
+                INSERT INTO appeals_appeal (id, external_id, author_platform_id, pauses,
                                             extension_reason, reject_reason, created_at, updated_at, {columns})
-                SELECT d.id, 'bench-' || d.id, '', '[]'::jsonb, 0, '', '', d.registered_at, %(now)s, {columns}
+                SELECT d.id, 'bench-' || d.id, '', '[]'::jsonb, '', '', d.registered_at, %(now)s, {columns}
                 FROM bench_due d
                 """,
                 {"now": NOW},

@@ -82,7 +82,7 @@ class AppealSerializer(serializers.Serializer):
     is_overdue = serializers.BooleanField(read_only=True)
     time_left_seconds = serializers.SerializerMethodField(help_text="Seconds to `due_at`; negative when overdue.")
     paused_at = LocalDateTimeField(read_only=True, allow_null=True)
-    paused_seconds = serializers.IntegerField(read_only=True)
+    paused_seconds = serializers.IntegerField(read_only=True, help_text="Total length of closed pauses.")
     extended_at = LocalDateTimeField(read_only=True, allow_null=True)
     extension_reason = serializers.CharField(read_only=True, allow_blank=True)
     # "" until the appeal is rejected.
