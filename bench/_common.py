@@ -48,3 +48,18 @@ def setup_django(url: str, settings_module: str = "config.settings.production") 
 def machine_load() -> str:
     one, five, _ = os.getloadavg()
     return f"{os.cpu_count()} cores, load average {one:.1f} over 1 min, {five:.1f} over 5 min"
+
+
+def add_server_arguments(parser, *, threads: int) -> None:
+    """The options of the benchmarks that drive the API under gunicorn."""
+    parser.add_argument(
+        "--threads", type=int, default=threads, help=f"client threads, one connection each (default {threads})"
+    )
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
+    parser.add_argument("--worker-class", default="sync", help="gunicorn worker class (default sync, as deployed)")
+    parser.add_argument(
+        "--profile",
+        choices=["auto", "always", "never"],
+        default="auto",
+        help="profile the request path in-process: when the target is missed (auto, default), always or never",
+    )

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from bench._common import database_url_or_exit, ensure_database, machine_load, setup_django
+from bench._common import add_server_arguments, database_url_or_exit, ensure_database, machine_load, setup_django
 
 TARGET_SHARE = 0.40
 DEFAULT_DATABASE_URL = "postgres://root@127.0.0.1:5432/otklik_bench"
@@ -289,15 +289,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=2000, help="appeals per side per run (default 2,000)")
     parser.add_argument("--runs", type=int, default=5, help="alternating API/bare runs; medians (default 5)")
-    parser.add_argument("--threads", type=int, default=8, help="client threads, one connection each (default 8)")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
-    parser.add_argument("--worker-class", default="sync", help="gunicorn worker class (default sync, as deployed)")
-    parser.add_argument(
-        "--profile",
-        choices=["auto", "always", "never"],
-        default="auto",
-        help="profile the request path in-process: when the target is missed (auto, default), always or never",
-    )
+    add_server_arguments(parser, threads=8)
     args = parser.parse_args()
 
     url = database_url_or_exit(

@@ -37,7 +37,7 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from bench._common import database_url_or_exit, ensure_database, machine_load, setup_django
+from bench._common import add_server_arguments, database_url_or_exit, ensure_database, machine_load, setup_django
 
 TARGET_SHARE = 0.10
 DEFAULT_DATABASE_URL = "postgres://root@127.0.0.1:5432/otklik_bench"
@@ -283,15 +283,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000, help="rows per load (default 100,000)")
     parser.add_argument("--batch", type=int, default=1000, help="rows per request (default 1,000, the API's cap)")
     parser.add_argument("--runs", type=int, default=3, help="alternating API/COPY runs; medians reported (default 3)")
-    parser.add_argument("--threads", type=int, default=2, help="client threads, one connection each (default 2)")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
-    parser.add_argument("--worker-class", default="sync", help="gunicorn worker class (default sync, as deployed)")
-    parser.add_argument(
-        "--profile",
-        choices=["auto", "always", "never"],
-        default="auto",
-        help="profile the request path in-process: when the target is missed (auto, default), always or never",
-    )
+    add_server_arguments(parser, threads=2)
     args = parser.parse_args()
 
     url = database_url_or_exit(
