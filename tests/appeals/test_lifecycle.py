@@ -177,8 +177,21 @@ def test_redirect_creates_a_linked_appeal_whose_clock_starts_at_the_redirect(wor
     assert appeal.status == Status.REDIRECTED and target.status == Status.NEW
     assert target.organization == world.org_b and target.region == world.org_b.region
     assert target.received_at == LATER and target.registered_at == LATER
-    assert target.page == world.page_b or target.page is None
+    assert target.page is None  # organisation B has no VK page to answer on
     assert target.events.get().action == "redirect_received"
+
+
+def test_a_redirected_appeal_lands_on_the_targets_page_on_the_same_platform(world):
+    from tests.factories import PageFactory
+
+    other_vk = PageFactory(organization=world.org_b, platform="vk", is_primary=False)
+    primary_vk = PageFactory(organization=world.org_b, platform="vk", is_primary=True)
+    appeal = appeal_in(world, Status.NEW)
+    services.appeal_redirect(
+        actor=world.operator_a, appeal_id=appeal.pk, organization=world.org_b, reason="Компетенция", now=LATER
+    )
+    appeal.refresh_from_db()
+    assert appeal.redirected_to.page == primary_vk != other_vk
 
 
 def test_redirect_to_the_same_organisation_is_refused(world):
