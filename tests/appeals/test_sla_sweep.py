@@ -82,7 +82,7 @@ def test_the_sweep_does_not_touch_appeals_far_from_their_deadline(
 ):
     far = [make_appeal(world.page_a, received_at=MONDAY_10_MSK) for _ in range(20)]
     untouched = {appeal.pk: appeal.updated_at for appeal in far}
-    with django_assert_max_num_queries(3):  # savepoint-free: BEGIN-less SELECT of due rows finds none
+    with django_assert_max_num_queries(3):  # a savepoint, one SELECT of the due rows (none), its release
         result = services.sla_sweep(now=msk(23, 11))
     assert result.checked == 0
     assert dict(Appeal.objects.values_list("pk", "updated_at")) == untouched
