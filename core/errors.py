@@ -19,14 +19,55 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
-class Conflict(exceptions.APIException):
+class ApplicationError(Exception):
+    """An error of the application's own rules, raised by services and known to no transport.
+
+    Services run under the API, the admin, Celery and management commands alike: they raise these (and
+    Django's `ValidationError` for bad input), and each edge translates them once: `exception_handler` below
+    for the API, `message_for` for the admin's messages, a task's log for Celery.
+    """
+
+    default_code = "error"
+    status_code = status.HTTP_400_BAD_REQUEST
+
+    def __init__(self, message: Any = None, code: str | None = None) -> None:
+        self.message = str(message) if message else self.default_message()
+        self.code = code or self.default_code
+        super().__init__(self.message)
+
+    def default_message(self) -> str:
+        return _("The request cannot be carried out.")
+
+
+class Conflict(ApplicationError):
     """A state transition lost a race or is not allowed from the current state (HTTP 409)."""
 
-    status_code = status.HTTP_409_CONFLICT
     default_code = "conflict"
+    status_code = status.HTTP_409_CONFLICT
 
-    def __init__(self, detail: Any = None, code: str | None = None) -> None:
-        super().__init__(detail or _("The object was changed by another request. Reload and try again."), code)
+    def default_message(self) -> str:
+        return _("The object was changed by another request. Reload and try again.")
+
+
+class Refused(ApplicationError, DjangoPermissionDenied):
+    """The actor may not do this to this object (HTTP 403). A `PermissionDenied` too, for Django's own callers."""
+
+    default_code = "permission_denied"
+    status_code = status.HTTP_403_FORBIDDEN
+
+    def default_message(self) -> str:
+        return _("You do not have permission to perform this action.")
+
+
+def message_for(exc: Exception) -> str:
+    """One readable sentence for an error a service raised: what the admin and the desk show a person."""
+    if isinstance(exc, ApplicationError):
+        return exc.message
+    if isinstance(exc, DjangoValidationError):
+        return " ".join(str(message) for message in exc.messages)
+    if isinstance(exc, DjangoPermissionDenied):
+        return str(exc) or _("You do not have permission to perform this action.")
+    return str(exc)
 
 
 def error_body(*, status_code: int, code: str, message: str, fields: dict | None = None) -> dict:
@@ -52,8 +93,16 @@ def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
     return {prefix or "non_field_errors": [str(detail)]}
 
 
+class _ApplicationAPIError(exceptions.APIException):
+    def __init__(self, error: ApplicationError) -> None:
+        self.status_code = error.status_code
+        super().__init__(error.message, error.code)
+
+
 def exception_handler(exc: Exception, context: dict) -> Response | None:
-    if isinstance(exc, Http404):
+    if isinstance(exc, ApplicationError):
+        exc = _ApplicationAPIError(exc)
+    elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()

@@ -47,7 +47,7 @@ data, so a partial export can be imported back without losing what operators typ
 
 Rights follow the ``manage`` grant of ``core.access``: analysts create and change organisations of their
 regions, operators change their own organisations and their pages but create none, federal administrators
-do everything. Auditors and integrations may not import at all (``PermissionDenied``).
+do everything. Auditors and integrations may not import at all (``core.errors.Refused``).
 
 Every row is checked before anything is written. A file with any bad row writes nothing and every problem
 comes back with its physical line (the header is line 1). A good file is applied in one transaction with a
@@ -68,16 +68,14 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, TextIO, TypedDict, TypeVar
 
 from django.conf import settings
-from django.contrib.auth.base_user import AbstractBaseUser
-from django.contrib.auth.models import AnonymousUser
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, models, transaction
 from django.db.models import F, QuerySet
 from django.utils.translation import gettext as _
 
-from core.access import Grant, scope_for
-from core.errors import Conflict
+from core.access import Actor, Scope, ScopeKeys, scope_for
+from core.errors import Conflict, Refused
 from core.validators import inn_is_valid, ogrn_is_valid
 from publics.models import Organization, OrganizationKind, Page, PageCategory, Platform, Region
 
@@ -130,7 +128,6 @@ _FALSE_WORDS = frozenset({"false", "0", "нет"})
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
 
 T = TypeVar("T")
-Actor = AbstractBaseUser | AnonymousUser
 
 
 class RowError(TypedDict):
@@ -176,12 +173,12 @@ def registry_import(
 ) -> ImportResult:
     """Check the whole file, then apply it in one transaction; a file with any bad row writes nothing.
 
-    Problems with the file come back in `ImportResult.errors`. Raises `PermissionDenied` when the actor may
+    Problems with the file come back in `ImportResult.errors`. Raises `core.errors.Refused` when the actor may
     manage nothing, and `core.errors.Conflict` when the registry changed under the import (a unique
     constraint lost a race with another writer): running it again is then safe.
     """
     if not registry_import_allowed(actor):
-        raise PermissionDenied(_("Your role may not import the registry."))
+        raise Refused(_("Your role may not import the registry."))
     importer = _RegistryImport(actor=actor, dry_run=dry_run, progress=progress)
     try:
         text = _read_text(source)
@@ -367,9 +364,7 @@ class _RegistryImport:
     """One run of the import: read and group the rows, match them to the registry, check, plan and write."""
 
     def __init__(self, *, actor: Actor, dry_run: bool, progress: ImportProgress | None) -> None:
-        scope = scope_for(actor)
-        self.manage: Grant = scope.manage
-        self.read: Grant = scope.read
+        self.scope: Scope = scope_for(actor)
         self.dry_run = dry_run
         self.progress = progress
         self.errors: list[RowError] = []
@@ -686,17 +681,13 @@ class _RegistryImport:
     # Checks
 
     def _may_manage_organization(self, organization_id: int, region_id: int) -> bool:
-        grant = self.manage
-        return grant.everything or organization_id in grant.organization_ids or region_id in grant.region_ids
+        return self.scope.manage.covers(ScopeKeys(region_id=region_id, organization_id=organization_id))
 
     def _may_manage_region(self, region_id: int) -> bool:
-        return self.manage.everything or region_id in self.manage.region_ids
+        return self.scope.may_manage_region(region_id)
 
     def _may_read(self, organization: Organization) -> bool:
-        grant = self.read
-        return (
-            grant.everything or organization.pk in grant.organization_ids or organization.region_id in grant.region_ids
-        )
+        return self.scope.may_read(organization)
 
     def _check_organizations(self) -> None:
         opens_default = Organization._meta.get_field("office_opens_at").get_default()

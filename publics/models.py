@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
+from core.access import ScopeKeys
 from core.validators import validate_inn, validate_ogrn
 
 
@@ -37,6 +38,9 @@ class Region(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def scope_keys(self) -> ScopeKeys:
+        return ScopeKeys(region_id=self.pk)
 
 
 class OrganizationKind(models.TextChoices):
@@ -111,6 +115,9 @@ class Organization(models.Model):
 
     def __str__(self) -> str:
         return self.short_name or self.name
+
+    def scope_keys(self) -> ScopeKeys:
+        return ScopeKeys(region_id=self.region_id, organization_id=self.pk)
 
     def clean(self) -> None:
         if self.office_opens_at and self.office_closes_at and self.office_opens_at >= self.office_closes_at:
@@ -191,6 +198,10 @@ class Page(models.Model):
     def __repr__(self) -> str:
         # Never let secrets leak through a repr in a log or a traceback.
         return f"<Page {self.pk} {self.platform}:{self.platform_id}>"
+
+    def scope_keys(self) -> ScopeKeys:
+        # Needs `organization` loaded for the region (selectors select_related it).
+        return ScopeKeys(region_id=self.organization.region_id, organization_id=self.organization_id, page_id=self.pk)
 
 
 class AudienceSnapshot(models.Model):

@@ -1,36 +1,29 @@
 """Writes to the registry. Each service checks the actor's scope, validates with the model's rules and saves.
 
-Services raise Django's `ValidationError` (400) and `PermissionDenied` (403); `core.errors` turns them into
-the one error shape. An object outside the actor's read scope is never passed in: views look it up through a
-selector first, so a stranger gets 404 before any service runs.
+Services raise Django's `ValidationError` (400) and `core.errors.Refused` (403, from `core.access`'s checks);
+the API edge and the admin translate them once. An object outside the actor's read scope is never passed in:
+views look it up through a selector first, so a stranger gets 404 before any service runs.
 """
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from core.access import scope_for
+from core.access import Actor, require_manage, require_manage_region
 from publics.models import AudienceSnapshot, Organization, Page, Region
 from publics.selectors import page_ids_visible_to
 
 
-def _require_manage_region(actor, region: Region) -> None:
-    scope = scope_for(actor)
-    if not (scope.manage.everything or region.pk in scope.manage.region_ids):
-        raise PermissionDenied(_("You may not manage organizations of this region."))
+def _require_manage_region(actor: Actor, region: Region) -> None:
+    require_manage_region(actor, region.pk, _("You may not manage organizations of this region."))
 
 
-def _require_manage_organization(actor, organization: Organization) -> None:
-    scope = scope_for(actor)
-    grant = scope.manage
-    if not (
-        grant.everything or organization.pk in grant.organization_ids or organization.region_id in grant.region_ids
-    ):
-        raise PermissionDenied(_("You may not manage this organization."))
+def _require_manage_organization(actor: Actor, organization: Organization) -> None:
+    require_manage(actor, organization, _("You may not manage this organization."))
 
 
 def _save(instance: Organization | Page) -> None:
@@ -40,7 +33,8 @@ def _save(instance: Organization | Page) -> None:
         with transaction.atomic():
             instance.save()
     except IntegrityError as exc:
-        raise ValidationError(_("The object conflicts with an existing one: %(error)s") % {"error": exc}) from exc
+        # A concurrent request won the unique constraint; the database's own text names internals, not for clients.
+        raise ValidationError(_("The object conflicts with an existing one. Reload and try again.")) from exc
 
 
 def _apply(instance: Any, data: Mapping[str, Any], *, exclude: Iterable[str] = ()) -> None:
@@ -49,7 +43,7 @@ def _apply(instance: Any, data: Mapping[str, Any], *, exclude: Iterable[str] = (
             setattr(instance, name, value)
 
 
-def organization_create(*, actor, data: Mapping[str, Any]) -> Organization:
+def organization_create(*, actor: Actor, data: Mapping[str, Any]) -> Organization:
     organization = Organization()
     _apply(organization, data)
     _require_manage_region(actor, organization.region)
@@ -57,7 +51,7 @@ def organization_create(*, actor, data: Mapping[str, Any]) -> Organization:
     return organization
 
 
-def organization_update(*, actor, organization: Organization, data: Mapping[str, Any]) -> Organization:
+def organization_update(*, actor: Actor, organization: Organization, data: Mapping[str, Any]) -> Organization:
     _require_manage_organization(actor, organization)
     if "region" in data and data["region"].pk != organization.region_id:
         # Moving an organisation to another region needs the right over that region too.
@@ -67,7 +61,7 @@ def organization_update(*, actor, organization: Organization, data: Mapping[str,
     return organization
 
 
-def page_create(*, actor, data: Mapping[str, Any]) -> Page:
+def page_create(*, actor: Actor, data: Mapping[str, Any]) -> Page:
     page = Page()
     _apply(page, data)
     _require_manage_organization(actor, page.organization)
@@ -75,7 +69,7 @@ def page_create(*, actor, data: Mapping[str, Any]) -> Page:
     return page
 
 
-def page_update(*, actor, page: Page, data: Mapping[str, Any]) -> Page:
+def page_update(*, actor: Actor, page: Page, data: Mapping[str, Any]) -> Page:
     _require_manage_organization(actor, page.organization)
     if "organization" in data and data["organization"].pk != page.organization_id:
         _require_manage_organization(actor, data["organization"])
@@ -84,7 +78,7 @@ def page_update(*, actor, page: Page, data: Mapping[str, Any]) -> Page:
     return page
 
 
-def audience_snapshots_upsert(*, actor, rows: list[Mapping[str, Any]]) -> int:
+def audience_snapshots_upsert(*, actor: Actor, rows: list[Mapping[str, Any]]) -> int:
     """Insert or update snapshots by (page, date) in one statement; returns the number of rows written.
 
     `rows` hold `page_id`, `date`, `subscribers` and optional `views` and `posts`. Every page must be one the

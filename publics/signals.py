@@ -1,13 +1,13 @@
 """Cache invalidation only (no business logic): a changed membership must change the user's scope at once."""
 
-from django.core.cache import cache
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from core.access import memberships_cache_key
+from core.cache import cache_delete
 from publics.models import Membership
 
 
 @receiver([post_save, post_delete], sender=Membership, dispatch_uid="publics.membership_scope_cache")
 def forget_cached_memberships(sender, instance: Membership, **kwargs) -> None:
-    cache.delete(memberships_cache_key(instance.user_id))
+    cache_delete(memberships_cache_key(instance.user_id))

@@ -30,7 +30,10 @@ INSTALLED_APPS = [
     "core",
     "publics",
     "appeals",
+    "connectors",
     "ratings",
+    "exports",
+    "desk",
 ]
 
 MIDDLEWARE = [
@@ -198,6 +201,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     "appeals-sla-sweep": {
         "task": "appeals.tasks.sla_sweep",
         "schedule": env_int("SLA_SWEEP_SECONDS", 60),
+    },
+    # Work a broker outage kept in the transactional outbox (core.outbox).
+    "core-outbox-drain": {
+        "task": "core.tasks.outbox_drain",
+        "schedule": env_int("OUTBOX_DRAIN_SECONDS", 60),
     },
 }
 

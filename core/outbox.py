@@ -1,0 +1,72 @@
+"""Queue Celery work so that neither a rolled-back change nor a broker outage loses or invents it.
+
+`queue_after_commit(task, **kwargs)` records the task in `core.QueuedTask` inside the caller's transaction and
+sends it to the broker on commit. When the broker is unreachable the request still succeeds: the row stays
+unsent and `outbox_drain` sends it later (beat runs it every minute, and each worker runs it as it starts).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import logging
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from kombu.exceptions import OperationalError
+
+from core.models import QueuedTask
+
+logger = logging.getLogger(__name__)
+
+# What a broker outage looks like when publishing: kombu's wrapper, or the socket's own error.
+BROKER_ERRORS = (OperationalError, ConnectionError, OSError, TimeoutError)
+# Rows younger than this are left to their own on-commit send, so the drain does not race it.
+DRAIN_GRACE = dt.timedelta(seconds=30)
+# Sent rows are kept this long (to see what was queued), then purged by the drain.
+KEEP_SENT = dt.timedelta(days=2)
+
+
+def queue_after_commit(task: str, **kwargs: Any) -> None:
+    """Record `task(**kwargs)` now and send it when the current transaction commits. JSON values only."""
+    row = QueuedTask.objects.create(task=task, kwargs=kwargs)
+    transaction.on_commit(lambda: _send(row.pk, task, kwargs))
+
+
+def _send(row_id: int, task: str, kwargs: dict[str, Any]) -> bool:
+    from celery import current_app
+
+    # Task names here are "<module>.<function>": importing the module registers the task even in a process
+    # (a web worker) where Celery's autodiscovery has not run.
+    importlib.import_module(task.rsplit(".", 1)[0])
+    try:
+        current_app.tasks[task].apply_async(kwargs=kwargs, retry=False)
+    except BROKER_ERRORS as exc:
+        logger.warning("broker unavailable, %s #%s stays in the outbox: %s", task, row_id, exc)
+        QueuedTask.objects.filter(pk=row_id).update(attempts=F("attempts") + 1, last_error=str(exc)[:2000])
+        return False
+    QueuedTask.objects.filter(pk=row_id).update(sent_at=timezone.now())
+    return True
+
+
+def outbox_drain(*, limit: int = 1000, now: dt.datetime | None = None) -> int:
+    """Send what the outbox still holds (oldest first); returns how many were sent. Stops at the first broker
+    error: the broker is still down, and the rest waits for the next run.
+
+    Two drains at once (beat and a starting worker) may send a row twice; tasks are idempotent (style.md).
+    """
+    now = now or timezone.now()
+    sent = 0
+    rows = list(
+        QueuedTask.objects.filter(sent_at__isnull=True, created_at__lte=now - DRAIN_GRACE).order_by("created_at", "id")[
+            :limit
+        ]
+    )
+    for row in rows:
+        if not _send(row.pk, row.task, row.kwargs):
+            break
+        sent += 1
+    QueuedTask.objects.filter(sent_at__lt=now - KEEP_SENT).delete()
+    return sent
