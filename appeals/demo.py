@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from appeals import services
 from appeals.models import Appeal, Category, SlaPolicy
+from core.access import SYSTEM
 from publics.demo import DemoRegistry
 from publics.models import Page
 
@@ -116,7 +117,7 @@ def seed_appeals(registry: DemoRegistry, *, stdout: TextIO, count: int = 160) ->
         received_at = now - age
         kind = "appeal" if number % 7 == 0 else "message"
         appeal, _ = services.appeal_create(
-            actor=None,
+            actor=SYSTEM,
             page=page,
             data=services.AppealInput(
                 kind=kind,

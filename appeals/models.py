@@ -11,6 +11,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
+from core.access import ScopeKeys
 from publics.models import Organization, OrganizationKind, Page, Platform, Region
 
 
@@ -47,6 +48,59 @@ class Status(models.TextChoices):
 # Statuses in which a deadline still runs (or is paused): the sweep and the partial index look only at these.
 OPEN_STATUSES = (Status.NEW, Status.IN_PROGRESS, Status.WAITING, Status.ANSWERED)
 FINAL_STATUSES = (Status.CLOSED, Status.REJECTED, Status.REDIRECTED)
+# Open statuses whose clock runs (`waiting` pauses it).
+RUNNING_STATUSES = (Status.NEW, Status.IN_PROGRESS, Status.ANSWERED)
+
+
+class Transition(models.TextChoices):
+    """What can be done to an appeal. Each is a row of TRANSITIONS and an entry of appeals.actions' registry."""
+
+    TAKE = "take", _("take into work")
+    ASSIGN = "assign", _("assign")
+    REPLY = "reply", _("reply publicly")
+    NOTE = "note", _("add an internal note")
+    WAIT = "wait", _("wait for the citizen")
+    RESUME = "resume", _("resume")
+    EXTEND = "extend", _("extend the term")
+    REDIRECT = "redirect", _("redirect")
+    REJECT = "reject", _("reject")
+    CLOSE = "close", _("close")
+    REOPEN = "reopen", _("reopen")
+    CONVERT = "convert", _("convert to a formal appeal")
+    MARK_DUPLICATE = "mark_duplicate", _("mark as a duplicate")
+
+
+def _to(statuses, target: str) -> dict[str, str]:
+    return dict.fromkeys(statuses, target)
+
+
+def _same(statuses) -> dict[str, str]:
+    return {status: status for status in statuses}
+
+
+# The lifecycle of domain.md section 6 as one table: for each transition, the statuses it may start from and the
+# status each leads to. A status missing from a row refuses the transition (409). Services, the API's actions and
+# the desk's buttons all read it; tests/appeals/test_lifecycle.py holds the services to it.
+TRANSITIONS: dict[str, dict[str, str]] = {
+    Transition.TAKE: {Status.NEW: Status.IN_PROGRESS},
+    Transition.ASSIGN: {**_same(OPEN_STATUSES), Status.NEW: Status.IN_PROGRESS},
+    Transition.REPLY: _to(OPEN_STATUSES, Status.ANSWERED),
+    Transition.NOTE: _same(Status.values),
+    Transition.WAIT: _to(RUNNING_STATUSES, Status.WAITING),
+    Transition.RESUME: {Status.WAITING: Status.IN_PROGRESS},
+    Transition.EXTEND: _same(OPEN_STATUSES),
+    Transition.REDIRECT: _to((Status.NEW, Status.IN_PROGRESS, Status.WAITING), Status.REDIRECTED),
+    Transition.REJECT: _to(OPEN_STATUSES, Status.REJECTED),
+    Transition.CLOSE: {Status.ANSWERED: Status.CLOSED},
+    Transition.REOPEN: _to((Status.CLOSED, Status.ANSWERED), Status.IN_PROGRESS),
+    Transition.CONVERT: _to(OPEN_STATUSES, Status.CLOSED),
+    Transition.MARK_DUPLICATE: _to(OPEN_STATUSES, Status.CLOSED),
+}
+
+
+def transitions_allowed_from(status: str) -> list[str]:
+    """The transitions an appeal in `status` allows, in the table's order."""
+    return [name for name, moves in TRANSITIONS.items() if status in moves]
 
 
 class SlaState(models.TextChoices):
@@ -294,6 +348,9 @@ class Appeal(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.get_kind_display()} ({self.get_status_display()})"
+
+    def scope_keys(self) -> ScopeKeys:
+        return ScopeKeys(region_id=self.region_id, organization_id=self.organization_id, page_id=self.page_id)
 
     def pause_intervals(self) -> list[tuple[dt.datetime, dt.datetime]]:
         """The closed pauses as (paused at, resumed at); `pauses` is their one stored record."""

@@ -1,86 +1,21 @@
 """Reads of appeals, narrowed to the caller's scope (core.access) and annotated with their SLA state.
 
 The SLA state, the overdue flag and the active deadline are computed by the database at read time from the
-stored deadlines and the given moment, so a list can be filtered and ordered by them and they are never
-stale, whatever the sweep has got to.
+stored deadlines and the given moment (`appeals.sla.annotate_sla`, the one definition), so a list can be
+filtered and ordered by them and they are never stale, whatever the sweep has got to.
 """
 
 import datetime as dt
 
-from django.db.models import (
-    BooleanField,
-    Case,
-    CharField,
-    DateTimeField,
-    F,
-    IntegerField,
-    OuterRef,
-    Q,
-    QuerySet,
-    Subquery,
-    Value,
-    When,
-)
-from django.utils import timezone
+from django.db.models import Case, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 
-from appeals.models import (
-    FINAL_STATUSES,
-    Appeal,
-    AppealEvent,
-    CalendarOverride,
-    Category,
-    Priority,
-    Reply,
-    SlaPolicy,
-    SlaState,
-    Status,
-)
-from core.access import scope_for
+from appeals import sla
+from appeals.models import Appeal, AppealEvent, CalendarOverride, Category, Priority, Reply, SlaPolicy
+from core.access import Actor, Mode, may_see_personal_data, scope_for
 from publics.models import Organization
 
 
-def _overdue_q(now: dt.datetime) -> Q:
-    running = ~Q(status__in=[*FINAL_STATUSES, Status.WAITING])
-    first_late = Q(first_responded_at__isnull=True, first_response_due_at__lt=now)
-    resolution_late = Q(resolved_at__isnull=True, resolution_due_at__lt=now)
-    return running & (first_late | resolution_late)
-
-
-def _late_q() -> Q:
-    return (
-        Q(first_response_breached=True)
-        | Q(resolution_breached=True)
-        | Q(first_responded_at__gt=F("first_response_due_at"))
-        | Q(resolved_at__gt=F("resolution_due_at"))
-    )
-
-
-def annotate_sla(queryset: QuerySet[Appeal], *, now: dt.datetime | None = None) -> QuerySet[Appeal]:
-    """Add `sla_state`, `is_overdue` and `due_at` (the deadline the clock runs for now) as of `now`."""
-    now = now or timezone.now()
-    moment = Value(now, output_field=DateTimeField())
-    return queryset.annotate(
-        is_overdue=Case(When(_overdue_q(now), then=Value(True)), default=Value(False), output_field=BooleanField()),
-        sla_state=Case(
-            When(status=Status.WAITING, then=Value(SlaState.PAUSED)),
-            When(_late_q() | _overdue_q(now), then=Value(SlaState.BREACHED)),
-            When(status__in=FINAL_STATUSES, then=Value(SlaState.MET)),
-            When(first_responded_at__isnull=False, resolution_due_at__isnull=True, then=Value(SlaState.MET)),
-            When(sla_warn_from__lte=moment, then=Value(SlaState.AT_RISK)),
-            default=Value(SlaState.ON_TRACK),
-            output_field=CharField(),
-        ),
-        due_at=Case(
-            When(status__in=FINAL_STATUSES, then=Value(None)),
-            When(first_responded_at__isnull=True, then=F("first_response_due_at")),
-            When(resolved_at__isnull=True, then=F("resolution_due_at")),
-            default=Value(None),
-            output_field=DateTimeField(),
-        ),
-    )
-
-
-def appeals_visible_to(user, *, mode: str = "read", now: dt.datetime | None = None) -> QuerySet[Appeal]:
+def appeals_visible_to(user: Actor, *, mode: Mode = "read", now: dt.datetime | None = None) -> QuerySet[Appeal]:
     """Appeals the user may see (or, with mode="manage", handle), joined for display and SLA-annotated."""
     scope = scope_for(user)
     appeals = Appeal.objects.filter(
@@ -97,7 +32,18 @@ def appeals_visible_to(user, *, mode: str = "read", now: dt.datetime | None = No
             output_field=IntegerField(),
         )
     )
-    return annotate_sla(appeals, now=now)
+    return sla.annotate_sla(appeals, now=now)
+
+
+def appeals_search(queryset: QuerySet[Appeal], value: str, *, user: Actor) -> QuerySet[Appeal]:
+    """Appeals whose text (or external id) matches, and whose author's name does where `user` may see names.
+
+    A user who sees names masked must not find appeals by them either: a search is a way to read a field.
+    """
+    condition = Q(text__icontains=value) | Q(external_id=value)
+    if may_see_personal_data(user):
+        condition |= Q(author_name__icontains=value)
+    return queryset.filter(condition)
 
 
 def appeal_events(appeal: Appeal) -> QuerySet[AppealEvent]:
@@ -112,7 +58,7 @@ def categories_all() -> QuerySet[Category]:
     return Category.objects.select_related("parent").order_by("parent_id", "name")
 
 
-def sla_policies_visible_to(user, *, mode: str = "read") -> QuerySet[SlaPolicy]:
+def sla_policies_visible_to(user: Actor, *, mode: Mode = "read") -> QuerySet[SlaPolicy]:
     """Policies a user may see (mode="read") or change (mode="manage").
 
     Read: everything for those who see everything; otherwise the federal policies (no region, no organisation),
@@ -138,18 +84,13 @@ def sla_policies_visible_to(user, *, mode: str = "read") -> QuerySet[SlaPolicy]:
             | Q(organization__in=organizations.values("id"))
             | Q(organization__region_id__in=scope.read.region_ids)
         )
-    if scope.manage.everything:
-        return current
-    return current.filter(region_id__in=scope.manage.region_ids, organization__isnull=True)
+    return current.filter(scope.manageable_rules_q())
 
 
-def calendar_overrides_visible_to(user, *, mode: str = "read") -> QuerySet[CalendarOverride]:
+def calendar_overrides_visible_to(user: Actor, *, mode: Mode = "read") -> QuerySet[CalendarOverride]:
     scope = scope_for(user)
     if scope.read.is_empty:
         return CalendarOverride.objects.none()
     if mode == "read":
         return CalendarOverride.objects.select_related("region")
-    condition = scope.filter_q(mode="manage", region="region_id")
-    if not scope.manage.everything:
-        condition &= Q(region__isnull=False)
-    return CalendarOverride.objects.filter(condition).select_related("region")
+    return CalendarOverride.objects.filter(scope.manageable_rules_q(organization=None)).select_related("region")

@@ -12,12 +12,24 @@ import datetime as dt
 import time
 import zoneinfo
 from dataclasses import dataclass
+from typing import cast
 
-from django.core.cache import cache
 from django.db import transaction
+from django.db.models import BooleanField, Case, CharField, DateTimeField, F, Q, QuerySet, Value, When
+from django.utils import timezone
 
-from appeals.models import Appeal, CalendarOverride, SlaPolicy, Status, Unit
+from appeals.models import (
+    FINAL_STATUSES,
+    RUNNING_STATUSES,
+    Appeal,
+    CalendarOverride,
+    SlaPolicy,
+    SlaState,
+    Status,
+    Unit,
+)
 from core import worktime
+from core.cache import cache_add, cache_get, cache_set
 from publics.models import Organization
 
 _STAMP_TTL_SECONDS = 10  # without a shared cache (local SQLite demo) other processes see a change within this
@@ -26,18 +38,20 @@ _local: dict[str, tuple[float, object, object]] = {}
 
 
 def _stamp(name: str) -> int:
+    """The shared stamp of `name`. Without a cache (Redis down) every call gives a new stamp, so each process
+    rereads at most every `_STAMP_TTL_SECONDS`: slower, never stale for longer."""
     key = f"otklik:stamp:{name}"
-    value = cache.get(key)
+    value = cache_get(key)
     if value is None:
         value = time.time_ns()
-        cache.add(key, value, None)
-        value = cache.get(key, value)
+        cache_add(key, value, None)
+        value = cache_get(key, value)
     return value
 
 
 def bump_stamp(name: str) -> None:
     """Tell every process that `name` (calendar or policies) changed; call it on commit of the change."""
-    cache.set(f"otklik:stamp:{name}", time.time_ns(), None)
+    cache_set(f"otklik:stamp:{name}", time.time_ns(), None)
     _local.pop(name, None)
 
 
@@ -76,7 +90,9 @@ def _load_overrides() -> dict[int | None, tuple[worktime.DayOverride, ...]]:
     regional: dict[int, dict[dt.date, worktime.DayOverride]] = {}
     for row in CalendarOverride.objects.order_by("date").values("date", "region_id", "kind", "hours"):
         override = worktime.DayOverride(
-            date=row["date"], kind=row["kind"], hours=float(row["hours"]) if row["hours"] is not None else None
+            date=row["date"],
+            kind=cast(worktime.DayKind, row["kind"]),
+            hours=float(row["hours"]) if row["hours"] is not None else None,
         )
         if row["region_id"] is None:
             federal[row["date"]] = override
@@ -179,20 +195,24 @@ def compute_deadlines(appeal: Appeal, policy: SlaPolicy | None, schedule: workti
     """
     if policy is None:
         return Deadlines(None, None)
-    first = worktime.add_time(appeal.received_at, policy.first_response_amount, policy.first_response_unit, schedule)
+    first = worktime.add_time(
+        appeal.received_at, policy.first_response_amount, _unit(policy.first_response_unit), schedule
+    )
     resolution = worktime.add_time(
-        appeal.resolution_started_at, policy.resolution_amount, policy.resolution_unit, schedule
+        appeal.resolution_started_at, policy.resolution_amount, _unit(policy.resolution_unit), schedule
     )
     for paused_at, resumed_at in appeal.pause_intervals():
         # A pause moves only a clock that was running: first response until it was met, resolution since
         # its clock started (a reopening starts it afresh).
         if appeal.first_responded_at is None or appeal.first_responded_at > paused_at:
-            first = worktime.shift_for_pause(first, paused_at, resumed_at, policy.first_response_unit, schedule)
+            first = worktime.shift_for_pause(first, paused_at, resumed_at, _unit(policy.first_response_unit), schedule)
         if resumed_at > appeal.resolution_started_at:
             start = max(paused_at, appeal.resolution_started_at)
-            resolution = worktime.shift_for_pause(resolution, start, resumed_at, policy.resolution_unit, schedule)
+            resolution = worktime.shift_for_pause(
+                resolution, start, resumed_at, _unit(policy.resolution_unit), schedule
+            )
     if appeal.extended_at and appeal.extended_at >= appeal.resolution_started_at and policy.extension_amount:
-        resolution = worktime.add_time(resolution, policy.extension_amount, policy.extension_unit, schedule)
+        resolution = worktime.add_time(resolution, policy.extension_amount, _unit(policy.extension_unit), schedule)
     return Deadlines(first, resolution)
 
 
@@ -214,15 +234,19 @@ def _in_future(moment: dt.datetime | None, now: dt.datetime) -> bool:
     return moment is not None and moment > now
 
 
-def _active_target(appeal: Appeal) -> tuple[str, dt.datetime, dt.datetime, str] | None:
+def _unit(value: str) -> worktime.Unit:
+    return cast(worktime.Unit, value)  # the model's choices are exactly worktime's units
+
+
+def _active_target(appeal: Appeal) -> tuple[str, dt.datetime, dt.datetime, worktime.Unit] | None:
     """(target, start, due, unit) of the target the clock now runs for, or None."""
     policy = appeal.policy
     if policy is None:
         return None
     if appeal.first_responded_at is None and appeal.first_response_due_at:
-        return "first_response", appeal.received_at, appeal.first_response_due_at, policy.first_response_unit
+        return "first_response", appeal.received_at, appeal.first_response_due_at, _unit(policy.first_response_unit)
     if appeal.resolved_at is None and appeal.resolution_due_at:
-        return "resolution", appeal.resolution_started_at, appeal.resolution_due_at, policy.resolution_unit
+        return "resolution", appeal.resolution_started_at, appeal.resolution_due_at, _unit(policy.resolution_unit)
     return None
 
 
@@ -236,13 +260,15 @@ def warning_points(appeal: Appeal, schedule: worktime.Schedule) -> list[tuple[in
     if target is None:
         return []
     _, start, due, unit = target
+    assert appeal.policy is not None  # _active_target found a target, so there is a policy
+    thresholds = appeal.policy.warn_thresholds
     points = []
     if unit == Unit.WORKING_HOURS:
         allowed = worktime.elapsed(start, due, unit, schedule)
-        for percent in appeal.policy.warn_thresholds:
+        for percent in thresholds:
             points.append((percent, worktime.add_time(start, allowed * percent / 100, unit, schedule)))
     else:
-        for percent in appeal.policy.warn_thresholds:
+        for percent in thresholds:
             points.append((percent, start + (due - start) * percent / 100))
     return points
 
@@ -255,7 +281,7 @@ def refresh_tracking(appeal: Appeal, schedule: worktime.Schedule, *, now: dt.dat
     """
     appeal.sla_warn_from = None
     appeal.sla_next_check_at = None
-    if appeal.status not in (Status.NEW, Status.IN_PROGRESS, Status.ANSWERED) or appeal.policy is None:
+    if not is_running(appeal.status) or appeal.policy is None:
         return
     points = warning_points(appeal, schedule)
     if points:
@@ -268,7 +294,131 @@ def refresh_tracking(appeal: Appeal, schedule: worktime.Schedule, *, now: dt.dat
     appeal.sla_next_check_at = min(lines) if lines else None
 
 
-# State ------------------------------------------------------------------------------------------------------
+# State: the one definition of running, late, met, on time and breached ----------------------------------------
+#
+# Each rule is written twice, in Python for one appeal in memory and as a query expression for the database to
+# filter, order and count by; tests/appeals/test_sla_state_agreement.py holds every pair equal over every status
+# and clock position. Services, selectors, measures and exports take them from here, nowhere else.
+
+
+def is_running(status: str) -> bool:
+    """Whether the clock runs: open and not paused."""
+    return status in RUNNING_STATUSES
+
+
+def is_final(status: str) -> bool:
+    return status in FINAL_STATUSES
+
+
+def _before(moment: dt.datetime | None, now: dt.datetime) -> bool:
+    return moment is not None and moment < now
+
+
+def _after(done: dt.datetime | None, due: dt.datetime | None) -> bool:
+    return done is not None and due is not None and done > due
+
+
+def _on_or_before(done: dt.datetime | None, due: dt.datetime | None) -> bool:
+    return done is not None and due is not None and done <= due
+
+
+def is_overdue(appeal: Appeal, *, now: dt.datetime) -> bool:
+    """A deadline has passed and its target is unmet, while the clock runs."""
+    first_late = appeal.first_responded_at is None and _before(appeal.first_response_due_at, now)
+    resolution_late = appeal.resolved_at is None and _before(appeal.resolution_due_at, now)
+    return is_running(appeal.status) and (first_late or resolution_late)
+
+
+def overdue_q(now: dt.datetime) -> Q:
+    first_late = Q(first_responded_at__isnull=True, first_response_due_at__lt=now)
+    resolution_late = Q(resolved_at__isnull=True, resolution_due_at__lt=now)
+    return Q(status__in=RUNNING_STATUSES) & (first_late | resolution_late)
+
+
+def was_late(appeal: Appeal) -> bool:
+    """A deadline was announced as breached, or a target was met after its deadline."""
+    return (
+        appeal.first_response_breached
+        or appeal.resolution_breached
+        or _after(appeal.first_responded_at, appeal.first_response_due_at)
+        or _after(appeal.resolved_at, appeal.resolution_due_at)
+    )
+
+
+def was_late_q() -> Q:
+    return (
+        Q(first_response_breached=True)
+        | Q(resolution_breached=True)
+        | Q(first_responded_at__gt=F("first_response_due_at"))
+        | Q(resolved_at__gt=F("resolution_due_at"))
+    )
+
+
+# Per target, for the measures (domain.md section 7): on time = met at or before its deadline; breached = the
+# deadline passed unmet while the clock ran, or the target was met late. Neither = not judged (still running and
+# not yet due, no deadline, or ended without that target, e.g. rejected before the deadline).
+
+
+def first_response_on_time(appeal: Appeal) -> bool:
+    return not appeal.first_response_breached and _on_or_before(appeal.first_responded_at, appeal.first_response_due_at)
+
+
+def first_response_on_time_q() -> Q:
+    return Q(
+        first_response_breached=False,
+        first_responded_at__isnull=False,
+        first_response_due_at__isnull=False,
+        first_responded_at__lte=F("first_response_due_at"),
+    )
+
+
+def first_response_breached(appeal: Appeal, *, now: dt.datetime) -> bool:
+    return (
+        appeal.first_response_breached
+        or _after(appeal.first_responded_at, appeal.first_response_due_at)
+        or (
+            is_running(appeal.status)
+            and appeal.first_responded_at is None
+            and _before(appeal.first_response_due_at, now)
+        )
+    )
+
+
+def first_response_breached_q(now: dt.datetime) -> Q:
+    return (
+        Q(first_response_breached=True)
+        | Q(first_responded_at__gt=F("first_response_due_at"))
+        | Q(status__in=RUNNING_STATUSES, first_responded_at__isnull=True, first_response_due_at__lt=now)
+    )
+
+
+def resolution_on_time(appeal: Appeal) -> bool:
+    return not appeal.resolution_breached and _on_or_before(appeal.resolved_at, appeal.resolution_due_at)
+
+
+def resolution_on_time_q() -> Q:
+    return Q(
+        resolution_breached=False,
+        resolved_at__isnull=False,
+        resolution_due_at__isnull=False,
+        resolved_at__lte=F("resolution_due_at"),
+    )
+
+
+def resolution_breached(appeal: Appeal, *, now: dt.datetime) -> bool:
+    return (
+        appeal.resolution_breached
+        or _after(appeal.resolved_at, appeal.resolution_due_at)
+        or (is_running(appeal.status) and appeal.resolved_at is None and _before(appeal.resolution_due_at, now))
+    )
+
+
+def resolution_breached_q(now: dt.datetime) -> Q:
+    return (
+        Q(resolution_breached=True)
+        | Q(resolved_at__gt=F("resolution_due_at"))
+        | Q(status__in=RUNNING_STATUSES, resolved_at__isnull=True, resolution_due_at__lt=now)
+    )
 
 
 @dataclass(frozen=True)
@@ -279,33 +429,19 @@ class SlaFacts:
 
 
 def sla_facts(appeal: Appeal, *, now: dt.datetime) -> SlaFacts:
-    """The SLA state, overdue flag and running deadline of one appeal in memory.
-
-    The same rules as `appeals.selectors.annotate_sla`, which the database evaluates for lists (to filter and
-    order by them); this one serves an appeal just written, without reading it back. A test holds the two equal
-    over every status and clock position (tests/appeals/test_sla_state_agreement.py).
-    """
-    final = appeal.status in (Status.CLOSED, Status.REJECTED, Status.REDIRECTED)
-    running = not final and appeal.status != Status.WAITING
-    first_late = appeal.first_responded_at is None and _before(appeal.first_response_due_at, now)
-    resolution_late = appeal.resolved_at is None and _before(appeal.resolution_due_at, now)
-    overdue = running and (first_late or resolution_late)
-    late = (
-        appeal.first_response_breached
-        or appeal.resolution_breached
-        or _after(appeal.first_responded_at, appeal.first_response_due_at)
-        or _after(appeal.resolved_at, appeal.resolution_due_at)
-    )
+    """The SLA state, overdue flag and running deadline of one appeal in memory: the twin of `annotate_sla`."""
+    final = is_final(appeal.status)
+    overdue = is_overdue(appeal, now=now)
     if appeal.status == Status.WAITING:
-        state = "paused"
-    elif late or overdue:
-        state = "breached"
+        state = SlaState.PAUSED
+    elif was_late(appeal) or overdue:
+        state = SlaState.BREACHED
     elif final or (appeal.first_responded_at is not None and appeal.resolution_due_at is None):
-        state = "met"
+        state = SlaState.MET
     elif appeal.sla_warn_from is not None and appeal.sla_warn_from <= now:
-        state = "at_risk"
+        state = SlaState.AT_RISK
     else:
-        state = "on_track"
+        state = SlaState.ON_TRACK
     if final:
         due_at = None
     elif appeal.first_responded_at is None:
@@ -314,12 +450,29 @@ def sla_facts(appeal: Appeal, *, now: dt.datetime) -> SlaFacts:
         due_at = appeal.resolution_due_at
     else:
         due_at = None
-    return SlaFacts(sla_state=state, is_overdue=overdue, due_at=due_at)
+    return SlaFacts(sla_state=str(state), is_overdue=overdue, due_at=due_at)
 
 
-def _before(moment: dt.datetime | None, now: dt.datetime) -> bool:
-    return moment is not None and moment < now
-
-
-def _after(done: dt.datetime | None, due: dt.datetime | None) -> bool:
-    return done is not None and due is not None and done > due
+def annotate_sla(queryset: QuerySet[Appeal], *, now: dt.datetime | None = None) -> QuerySet[Appeal]:
+    """Add `sla_state`, `is_overdue` and `due_at` (the deadline the clock runs for now) as of `now`."""
+    now = now or timezone.now()
+    moment = Value(now, output_field=DateTimeField())
+    return queryset.annotate(
+        is_overdue=Case(When(overdue_q(now), then=Value(True)), default=Value(False), output_field=BooleanField()),
+        sla_state=Case(
+            When(status=Status.WAITING, then=Value(SlaState.PAUSED)),
+            When(was_late_q() | overdue_q(now), then=Value(SlaState.BREACHED)),
+            When(status__in=FINAL_STATUSES, then=Value(SlaState.MET)),
+            When(first_responded_at__isnull=False, resolution_due_at__isnull=True, then=Value(SlaState.MET)),
+            When(sla_warn_from__lte=moment, then=Value(SlaState.AT_RISK)),
+            default=Value(SlaState.ON_TRACK),
+            output_field=CharField(),
+        ),
+        due_at=Case(
+            When(status__in=FINAL_STATUSES, then=Value(None)),
+            When(first_responded_at__isnull=True, then=F("first_response_due_at")),
+            When(resolved_at__isnull=True, then=F("resolution_due_at")),
+            default=Value(None),
+            output_field=DateTimeField(),
+        ),
+    )

@@ -6,6 +6,7 @@ import factory
 from django.contrib.auth import get_user_model
 from rest_framework.authtoken.models import Token
 
+from core.access import SYSTEM
 from core.validators import _INN10, _inn_digit
 from publics.models import AudienceSnapshot, Membership, Organization, OrganizationKind, Page, Platform, Region
 
@@ -104,5 +105,5 @@ def make_appeal(page, *, received_at=None, now=None, external_id: str | None = N
     )
     assert not fields, f"unknown fields: {fields}"
     page = type(page).objects.select_related("organization__region").get(pk=page.pk)
-    appeal, _ = appeal_create(actor=None, page=page, data=data, now=now or received_at)
+    appeal, _ = appeal_create(actor=SYSTEM, page=page, data=data, now=now or received_at)
     return appeal

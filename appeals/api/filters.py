@@ -2,6 +2,7 @@ import django_filters
 from django.db.models import F, Q, QuerySet
 from rest_framework.filters import OrderingFilter
 
+from appeals import selectors
 from appeals.models import Appeal, AppealKind, Category, Channel, Priority, SlaPolicy, SlaState, Status
 from core.filters import IdFilter, IsoDateTimeRangeFilter, RegionCodeFilter, StrictBooleanFilter
 from publics.models import Platform
@@ -48,7 +49,8 @@ class AppealFilter(django_filters.FilterSet):
         help_text="`due_at_after` / `due_at_before`: bounds of the deadline the clock runs for now."
     )
     search = django_filters.CharFilter(
-        method="filter_search", help_text="Part of the text or author's name, or the external id."
+        method="filter_search",
+        help_text="Part of the text, the external id, or part of the author's name (only where you see names).",
     )
 
     class Meta:
@@ -59,7 +61,7 @@ class AppealFilter(django_filters.FilterSet):
         return queryset.filter(Q(category_id=value) | Q(category__parent_id=value))
 
     def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return queryset.filter(Q(text__icontains=value) | Q(author_name__icontains=value) | Q(external_id=value))
+        return selectors.appeals_search(queryset, value, user=getattr(self.request, "user", None))
 
 
 class CategoryFilter(django_filters.FilterSet):

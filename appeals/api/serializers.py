@@ -22,6 +22,7 @@ from appeals.models import (
     Status,
     Unit,
 )
+from core.access import author_shown
 from publics.api.serializers import RegionCodeField
 from publics.models import Organization
 
@@ -39,11 +40,6 @@ class LocalDateTimeField(serializers.DateTimeField):
 class AuthorSerializer(serializers.Serializer):
     platform_user_id = serializers.CharField(allow_blank=True, max_length=64, required=False, default="")
     name = serializers.CharField(allow_blank=True, max_length=200, required=False, default="")
-
-
-def mask_name(name: str) -> str:
-    """«Иван Петров» → «И*** П***»: enough to tell authors apart in a list, not to identify them."""
-    return " ".join(f"{part[0]}***" for part in name.split() if part)
 
 
 def _id(source: str, **kwargs) -> serializers.IntegerField:
@@ -105,13 +101,15 @@ class AppealSerializer(serializers.Serializer):
 
     @extend_schema_field(AuthorSerializer)
     def get_author(self, appeal: Appeal) -> dict:
-        if self.context.get("personal_data", False):
-            return {"platform_user_id": appeal.author_platform_id, "name": appeal.author_name}
-        return {"platform_user_id": "", "name": mask_name(appeal.author_name)}
+        # Masking is decided by core.access for the request's user, passed in the context by the view.
+        author = author_shown(
+            self.context.get("user"), name=appeal.author_name, platform_user_id=appeal.author_platform_id
+        )
+        return {"platform_user_id": author.platform_user_id, "name": author.name}
 
     def get_time_left_seconds(self, appeal: Appeal) -> int | None:
         due = getattr(appeal, "due_at", None)
-        if due is None or appeal.status == "waiting":
+        if due is None or appeal.status == Status.WAITING:
             return None
         return int((due - self.context.get("now", timezone.now())).total_seconds())
 
@@ -249,17 +247,6 @@ class SlaPolicySerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = ["id", "lineage", "version", "created_at"]
-
-    def validate(self, attrs: dict) -> dict:
-        amount = attrs.get("extension_amount", getattr(self.instance, "extension_amount", None))
-        unit = attrs.get("extension_unit", getattr(self.instance, "extension_unit", ""))
-        if (amount is None) != (not unit):
-            raise serializers.ValidationError(
-                {"extension_unit": _("Give both the extension amount and its unit, or neither.")}
-            )
-        if len(set(attrs.get("warn_at", []))) != len(attrs.get("warn_at", [])):
-            raise serializers.ValidationError({"warn_at": _("Warning thresholds must not repeat.")})
-        return attrs
 
 
 class CalendarOverrideSerializer(serializers.ModelSerializer):

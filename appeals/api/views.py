@@ -1,9 +1,7 @@
 """Appeals API: thin views over appeals.selectors (reads) and appeals.services (writes)."""
 
 import zoneinfo
-from collections.abc import Callable
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -17,25 +15,18 @@ from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 
 from appeals import selectors, services
+from appeals.actions import ACTIONS, AppealAction
 from appeals.api.filters import AppealFilter, CategoryFilter, NullsLastOrderingFilter, SlaPolicyFilter
 from appeals.api.serializers import (
     AppealCreateSerializer,
     AppealEventSerializer,
     AppealSerializer,
-    AssignSerializer,
     CalendarOverrideSerializer,
     CategorySerializer,
-    DuplicateSerializer,
-    ReasonSerializer,
-    RedirectSerializer,
-    RejectSerializer,
     ReplySerializer,
-    RequiredReasonSerializer,
     SlaPolicySerializer,
-    TextSerializer,
 )
 from appeals.models import Appeal, CalendarOverride
-from core.access import scope_for
 from publics.selectors import pages_visible_to
 
 
@@ -85,7 +76,7 @@ class AppealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     def get_serializer_context(self) -> dict:
         context = super().get_serializer_context()
-        context["personal_data"] = scope_for(self.request.user).personal_data
+        context["user"] = self.request.user  # masking of personal data is decided for this user (core.access)
         context["now"] = getattr(self, "_now", timezone.now())
         return context
 
@@ -97,29 +88,6 @@ class AppealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def _respond(self, appeal_id: int, status_code: int = status.HTTP_200_OK) -> Response:
         appeal = get_object_or_404(self.get_queryset(), pk=appeal_id)
         return Response(self.get_serializer(appeal).data, status=status_code)
-
-    def _run(
-        self,
-        request: Request,
-        service: Callable,
-        input_class: type[Serializer] | None = None,
-        prepare: Callable[[dict], dict] | None = None,
-    ) -> Response:
-        """Run one transition: 404 outside the read scope first, then the input (400), then the service.
-
-        `prepare` turns validated input into the service's arguments (an id into the object it names); it runs
-        after the scope check, so a stranger learns nothing about other users or appeals from a 400.
-        """
-        appeal = self.get_object()
-        arguments: dict = {}
-        if input_class is not None:
-            serializer = input_class(data=request.data)
-            serializer.is_valid(raise_exception=True)
-            arguments.update(serializer.validated_data)
-        if prepare is not None:
-            arguments = prepare(arguments)
-        service(actor=request.user, appeal_id=appeal.pk, **arguments)
-        return self._respond(appeal.pk)
 
     @extend_schema(
         tags=["appeals"],
@@ -135,6 +103,7 @@ class AppealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         serializer = AppealCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        # Unknown and out-of-scope pages answer alike; the service checks the right to push again itself.
         page = next(iter(pages_visible_to(request.user, mode="push").filter(pk=data["page"]).order_by()[:1]), None)
         if page is None:
             raise DjangoValidationError({"page": _("Unknown page or not in your scope.")})
@@ -159,82 +128,7 @@ class AppealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         # The service returns the new appeal with its page, organisation, region and policy: no read-back.
         return Response(self.get_serializer(appeal).data, status=status.HTTP_201_CREATED)
 
-    @_action_schema("Take the appeal into work", None, "`new` → `in_progress`, assigned to you.")
-    @action(detail=True, methods=["post"])
-    def take(self, request: Request, pk: str) -> Response:
-        return self._run(request, services.appeal_take)
-
-    @_action_schema("Assign the appeal", AssignSerializer, "To an operator of the organization or an analyst.")
-    @action(detail=True, methods=["post"])
-    def assign(self, request: Request, pk: str) -> Response:
-        def prepare(arguments: dict) -> dict:
-            assignee = get_user_model().objects.filter(pk=arguments["assignee"]).first()
-            if assignee is None:
-                raise DjangoValidationError({"assignee": _("Unknown user.")})
-            return {"assignee": assignee}
-
-        return self._run(request, services.appeal_assign, AssignSerializer, prepare)
-
-    @_action_schema("Reply publicly", TextSerializer, "The first public reply meets the first-response target.")
-    @action(detail=True, methods=["post"])
-    def reply(self, request: Request, pk: str) -> Response:
-        return self._run(request, services.appeal_reply, TextSerializer)
-
-    @_action_schema("Add an internal note", TextSerializer)
-    @action(detail=True, methods=["post"])
-    def note(self, request: Request, pk: str) -> Response:
-        return self._run(request, services.appeal_note, TextSerializer)
-
-    @_action_schema("Wait for the citizen", ReasonSerializer, "The clock stops until resumed.")
-    @action(detail=True, methods=["post"])
-    def wait(self, request: Request, pk: str) -> Response:
-        return self._run(request, services.appeal_wait, ReasonSerializer)
-
-    @_action_schema("Resume after waiting", ReasonSerializer, "Deadlines move forward by the paused time.")
-    @action(detail=True, methods=["post"])
-    def resume(self, request: Request, pk: str) -> Response:
-        return self._run(request, services.appeal_resume, ReasonSerializer)
-
-    @_action_schema("Extend the term once", RequiredReasonSerializer, "Formal appeals only, with a reason.")
-    @action(detail=True, methods=["post"])
-    def extend(self, request: Request, pk: str) -> Response:
-        return self._run(request, services.appeal_extend, RequiredReasonSerializer)
-
-    @_action_schema("Redirect to the competent organization", RedirectSerializer)
-    @action(detail=True, methods=["post"])
-    def redirect(self, request: Request, pk: str) -> Response:
-        return self._run(request, services.appeal_redirect, RedirectSerializer)
-
-    @_action_schema("Reject", RejectSerializer, "Grounds of 59-FZ art. 11, or spam.")
-    @action(detail=True, methods=["post"])
-    def reject(self, request: Request, pk: str) -> Response:
-        return self._run(request, services.appeal_reject, RejectSerializer)
-
-    @_action_schema("Close an answered appeal", ReasonSerializer)
-    @action(detail=True, methods=["post"])
-    def close(self, request: Request, pk: str) -> Response:
-        return self._run(request, services.appeal_close, ReasonSerializer)
-
-    @_action_schema("Reopen", RequiredReasonSerializer, "`closed`/`answered` → `in_progress`.")
-    @action(detail=True, methods=["post"])
-    def reopen(self, request: Request, pk: str) -> Response:
-        return self._run(request, services.appeal_reopen, RequiredReasonSerializer)
-
-    @_action_schema("Convert a message to a formal appeal", ReasonSerializer)
-    @action(detail=True, methods=["post"])
-    def convert(self, request: Request, pk: str) -> Response:
-        return self._run(request, services.appeal_convert, ReasonSerializer)
-
-    @_action_schema("Mark as a duplicate of another appeal", DuplicateSerializer)
-    @action(detail=True, methods=["post"], url_path="mark-duplicate")
-    def mark_duplicate(self, request: Request, pk: str) -> Response:
-        def prepare(arguments: dict) -> dict:
-            original = selectors.appeals_visible_to(request.user).filter(pk=arguments["duplicate_of"]).first()
-            if original is None:
-                raise DjangoValidationError({"duplicate_of": _("Unknown appeal or not in your scope.")})
-            return {"original": original, "reason": arguments["reason"]}
-
-        return self._run(request, services.appeal_mark_duplicate, DuplicateSerializer, prepare)
+    # One route per entry of appeals.actions.ACTIONS, added below the class.
 
     @extend_schema(
         tags=["appeals"],
@@ -256,6 +150,24 @@ class AppealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         appeal = self.get_object()
         replies = self.paginate_queryset(selectors.appeal_replies(appeal))
         return self.get_paginated_response(ReplySerializer(replies, many=True, context=_local(appeal)).data)
+
+
+def _action_route(entry: AppealAction):
+    """The API route of one registry entry: 404 outside the read scope first, then the input (400), then the
+    service (403 without the right to act, 409 where the status does not allow it)."""
+
+    def run(self: AppealViewSet, request: Request, pk: str) -> Response:
+        appeal = self.get_object()
+        entry.run(actor=request.user, appeal_id=appeal.pk, data=request.data)
+        return self._respond(appeal.pk)
+
+    run.__name__ = entry.name
+    routed = action(detail=True, methods=["post"], url_path=entry.url_path)(run)
+    return _action_schema(entry.summary, entry.input, entry.description)(routed)
+
+
+for _entry in ACTIONS.values():
+    setattr(AppealViewSet, _entry.name, _action_route(_entry))
 
 
 @extend_schema_view(
