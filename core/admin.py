@@ -1,19 +1,25 @@
 """Admin base class that asks core.access (through the app's selectors) who sees and changes what."""
 
+from typing import Any
+
 from django.contrib import admin
 from django.http import HttpRequest
 
-from core.access import scope_for
+from core.access import Scope, scope_for
 
 
 class ScopedModelAdmin(admin.ModelAdmin):
     """Rows come from a selector narrowed to the user; rights follow the user's scope, not Django permissions.
 
-    Subclasses set `visible` (a selector taking `user` and `mode`) and may narrow who adds or deletes.
+    Subclasses set `visible` (a selector taking `user` and `mode`) and may override `may_add` (whether the scope
+    allows creating such objects at all). Changing one object is allowed when the selector's `manage` mode finds
+    it: the same rule the services check.
     """
 
-    visible = None  # selector(user, mode=...) -> QuerySet
-    managing_roles: tuple[str, ...] = ("federal_admin", "analyst", "operator")
+    visible: Any = None  # selector(user, mode=...) -> QuerySet
+
+    def may_add(self, scope: Scope) -> bool:
+        return not scope.manage.is_empty
 
     def get_queryset(self, request: HttpRequest):
         return type(self).visible(request.user)
@@ -25,11 +31,10 @@ class ScopedModelAdmin(admin.ModelAdmin):
         return self.has_module_permission(request)
 
     def _may_manage(self, request: HttpRequest, obj) -> bool:
-        scope = scope_for(request.user)
-        if not (request.user.is_staff and scope.has_role(*self.managing_roles)):
+        if not request.user.is_staff:
             return False
         if obj is None:
-            return True
+            return self.may_add(scope_for(request.user))
         return type(self).visible(request.user, mode="manage").filter(pk=obj.pk).exists()
 
     def has_add_permission(self, request: HttpRequest) -> bool:

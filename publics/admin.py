@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from core.access import scope_for
+from core.access import Scope, scope_for
 from core.admin import ScopedModelAdmin
 from publics import selectors, services
 from publics.models import AudienceSnapshot, Membership, Organization, Page, Region
@@ -83,6 +83,10 @@ class OrganizationAdmin(ScopedModelAdmin):
         (_("Registration"), {"fields": ["ogrn", "inn"]}),
         (_("Working time"), {"fields": ["timezone", "office_opens_at", "office_closes_at"]}),
     ]
+
+    def may_add(self, scope: Scope) -> bool:
+        # A new organisation belongs to a region: only those who manage a region (or everything) create one.
+        return scope.manage.everything or bool(scope.manage.region_ids)
 
     def save_model(self, request: HttpRequest, obj: Organization, form, change: bool) -> None:
         # The form has already written into `obj`; the service gets the stored row and the changes, so that

@@ -1,4 +1,7 @@
-"""`manage.py seed_demo`: the demo registry, appeals and logins of `make run`. Safe to run again: it changes nothing."""
+"""`manage.py seed_demo`: the demo registry, appeals and logins of `make run`. Safe to run again: it changes nothing.
+
+It lives in the desk, the app on top of every other, so it can seed each app while publics imports no appeals.
+"""
 
 from typing import Any
 

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ExportsConfig(AppConfig):
+    """Overdue lists (CSV, XLSX), export jobs, the export log, Open311; imports appeals, never imported by it."""
+
+    name = "exports"
+    verbose_name = _("Exports")
