@@ -14,4 +14,4 @@ class CoreConfig(AppConfig):
         if settings.CELERY_BROKER_URL.startswith("filesystem://"):
             options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
             for folder in {options["data_folder_in"], options["data_folder_out"], options["control_folder"]}:
-                Path(folder).mkdir(parents=True, exist_ok=True)
+                Path(str(folder)).mkdir(parents=True, exist_ok=True)

@@ -34,7 +34,7 @@ _DESCRIPTIONS = {
 
 class AutoSchema(SpectacularAutoSchema):
     def _get_response_bodies(self, direction: str = "response") -> dict:
-        responses = super()._get_response_bodies(direction)
+        responses = super()._get_response_bodies(direction)  # type: ignore[arg-type]
         method = self.method.upper()
         codes = ["401", "403", "406"]
         if "{" in self.path:

@@ -15,6 +15,15 @@ from tests.factories import OrganizationFactory, PageFactory, UserFactory, membe
 NO_SKIP = os.environ.get("OTKLIK_NO_SKIP") == "1"
 
 
+def pytest_configure(config):
+    # Parallel test processes (pytest-xdist) share one Redis but not their databases: each keeps its own keys, or
+    # one process's cached memberships would answer for another's users.
+    from django.conf import settings
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    settings.CACHES["default"]["KEY_PREFIX"] = f"test-{worker}"
+
+
 def pytest_collection_modifyitems(config, items):
     """Tests marked `postgres` or `redis` skip, with the reason, where that server is not configured."""
     from django.conf import settings

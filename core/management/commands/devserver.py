@@ -17,7 +17,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import IO, Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -125,7 +125,7 @@ class Command(BaseCommand):
 
     def _relay(self, child: _Child) -> None:
         assert child.process is not None and child.process.stdout is not None
-        stream: TextIO = child.process.stdout
+        stream: IO[str] = child.process.stdout
         for line in stream:
             self._write(child.name, line.rstrip("\n"))
 
