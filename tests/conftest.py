@@ -16,12 +16,15 @@ NO_SKIP = os.environ.get("OTKLIK_NO_SKIP") == "1"
 
 
 def pytest_configure(config):
-    # Parallel test processes (pytest-xdist) share one Redis but not their databases: each keeps its own keys, or
-    # one process's cached memberships would answer for another's users.
+    # Parallel test processes (pytest-xdist) share one Redis server but not their databases: each uses a Redis
+    # database of its own, or one process's cache.clear() (a FLUSHDB) would empty another's cached memberships.
     from django.conf import settings
 
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    settings.CACHES["default"]["KEY_PREFIX"] = f"test-{worker}"
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    cache = settings.CACHES["default"]
+    if worker.startswith("gw") and cache["BACKEND"].endswith("RedisCache"):
+        base = cache["LOCATION"].rsplit("/", 1)[0] if cache["LOCATION"].count("/") > 2 else cache["LOCATION"]
+        cache["LOCATION"] = f"{base}/{10 + int(worker[2:])}"
 
 
 def pytest_collection_modifyitems(config, items):
