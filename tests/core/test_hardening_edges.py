@@ -1,0 +1,52 @@
+"""Edges an outside test found (issue 7): bad input answers 400 in the one error shape, never 500."""
+
+import pytest
+
+from tests.factories import make_inn, make_ogrn
+
+
+def _post_raw(api, user, path: str, body: str):
+    return api.as_user(user).generic("POST", path, body.encode(), content_type="application/json")
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["[" * 1000 + "]" * 1000, '{"a":' * 1000 + "1" + "}" * 1000, "[" * 100_000],
+    ids=["nested_lists", "nested_objects", "unclosed_lists"],
+)
+def test_deeply_nested_json_answers_400_in_the_error_shape(api, world, body):
+    response = _post_raw(api, world.admin, "/api/v1/organizations/", body)
+    assert response.status_code == 400
+    assert response.json()["code"] == "parse_error"
+    assert set(response.json()) == {"status", "code", "message", "fields"}
+
+
+def test_json_nested_a_little_beyond_the_limit_is_refused_before_any_serializer_sees_it(api, world):
+    body = '{"name": ' + "[" * 70 + "]" * 70 + "}"
+    response = _post_raw(api, world.admin, "/api/v1/organizations/", body)
+    assert response.status_code == 400
+    assert response.json()["code"] == "parse_error"
+
+
+def test_malformed_json_answers_in_russian(api, world):
+    response = _post_raw(api, world.admin, "/api/v1/organizations/", '{"name": ')
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "parse_error"
+    assert "JSON parse error" not in body["message"]
+    assert "JSON" in body["message"] and "строка 1" in body["message"]
+
+
+def test_malformed_json_answers_in_english_when_asked(api, world):
+    client = api.as_user(world.admin)
+    response = client.generic(
+        "POST", "/api/v1/organizations/", b"{", content_type="application/json", HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert response.status_code == 400
+    assert response.json()["message"].startswith("The request body is not valid JSON")
+
+
+def test_ordinary_json_still_parses(api, world):
+    payload = {"name": "Школа №3", "kind": "school", "region": "RU-MOW", "ogrn": make_ogrn(77), "inn": make_inn(77)}
+    response = api.as_user(world.admin).post("/api/v1/organizations/", payload, format="json")
+    assert response.status_code == 201, response.json()
