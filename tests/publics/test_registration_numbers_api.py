@@ -55,3 +55,30 @@ def test_an_ogrn_or_inn_with_a_superscript_digit_in_an_import_file_is_a_row_erro
 
     body = assert_error(response, 400, fields=("line 2",))
     assert [message.split(":")[0] for message in body["fields"]["line 2"]] == ["ogrn", "inn"]
+
+
+def test_a_nul_byte_in_an_import_file_answers_400_with_the_line_it_is_on(api, world):
+    data = csv_bytes([row(), row(platform_id="club2", is_primary="0")]).replace(b"club2", b"club\x002")
+    upload = {"file": SimpleUploadedFile("registry.csv", data, content_type="text/csv")}
+
+    response = api.as_user(world.analyst_x).post("/api/v1/imports/registry/", upload, format="multipart")
+
+    body = assert_error(response, 400, fields=("line 3",))
+    assert list(body["fields"]) == ["line 3"]
+    assert "NUL" in body["fields"]["line 3"][0]
+    assert not Organization.objects.filter(ogrn=row()["ogrn"]).exists()
+
+
+def test_a_nul_byte_in_an_import_file_fails_the_command_with_the_line_it_is_on(world, tmp_path):
+    import io
+
+    from django.core.management import CommandError, call_command
+
+    path = tmp_path / "registry.csv"
+    path.write_bytes(csv_bytes([row(title="Школа\x00 №5")]))
+    err = io.StringIO()
+
+    with pytest.raises(CommandError, match="ничего не записано"):
+        call_command("import_registry", str(path), "--as", "analyst_x", stdout=io.StringIO(), stderr=err)
+
+    assert err.getvalue().startswith("строка 2: ") and "NUL" in err.getvalue()
