@@ -1,15 +1,14 @@
 """Query filters shared by the apps' list endpoints: strict where django-filter is lenient, bounded where the
 database would otherwise fail (a 500 where the client deserves a 400)."""
 
-import datetime as dt
-
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
-from django_filters.fields import IsoDateTimeField, RangeField
+from django_filters.fields import RangeField
 from django_filters.widgets import DateRangeWidget
 
+from core.fields import MomentFormField
 from publics.models import Region
 
 
@@ -71,26 +70,14 @@ class IdFilter(django_filters.NumberFilter):
         super().__init__(**kwargs)
 
 
-class _StorableIsoDateTimeField(IsoDateTimeField):
-    """An ISO 8601 moment that can be stored: 9999-12-31T23:59-12:00 parses, but overflows when turned to UTC."""
-
-    def to_python(self, value):
-        moment = super().to_python(value)
-        if moment is None:
-            return None
-        try:
-            # In UTC: PostgreSQL refuses offsets beyond ±15:59 ("time zone displacement out of range").
-            return moment.astimezone(dt.UTC)
-        except OverflowError:
-            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
-
-
-class _StorableIsoDateTimeRangeField(RangeField):
+class _MomentRangeField(RangeField):
     widget = DateRangeWidget
 
     def __init__(self, *args, **kwargs):
-        super().__init__((_StorableIsoDateTimeField(), _StorableIsoDateTimeField()), *args, **kwargs)
+        super().__init__((MomentFormField(), MomentFormField()), *args, **kwargs)
 
 
 class IsoDateTimeRangeFilter(django_filters.IsoDateTimeFromToRangeFilter):
-    field_class = _StorableIsoDateTimeRangeField
+    """`<name>_after` / `<name>_before`: moments with their offset (core.fields), inclusive bounds."""
+
+    field_class = _MomentRangeField
