@@ -8,15 +8,19 @@ Every error response, whatever raised it, has this body::
 messages; it is `{}` when the error is not about input fields.
 """
 
+import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError, IntegrityError
 from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+logger = logging.getLogger(__name__)
 
 
 class Conflict(exceptions.APIException):
@@ -57,6 +61,16 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, (IntegrityError, DataError)):
+        # A safety net: services should turn these into their own errors. The database's text names tables,
+        # constraints and other rows' values, so it goes to the log, never to the client.
+        logger.error("Database error escaped %s", context.get("view").__class__.__name__, exc_info=exc)
+        if isinstance(exc, IntegrityError):
+            exc = Conflict(_("The data conflicts with data already stored. Reload and try again."))
+        else:
+            exc = exceptions.ValidationError(
+                {"non_field_errors": [_("A value does not fit what the database can store.")]}
+            )
     elif isinstance(exc, DjangoValidationError):
         if hasattr(exc, "error_dict"):
             # Django names whole-object errors "__all__"; the API's one shape calls them non_field_errors.
