@@ -1,8 +1,9 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from core.errors import not_found_view
 from core.views import ApiRootView, healthz
 
 api_v1 = [
@@ -23,6 +24,9 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("api-auth/", include("rest_framework.urls")),
     path("healthz", healthz, name="healthz"),
+    # Last: any other URL under /api/ answers the JSON 404 itself, so clients get the one error shape even with
+    # DEBUG on (handler404 below only applies with DEBUG off; DEBUG shows Django's HTML page instead).
+    re_path(r"^api/", not_found_view),
 ]
 
 # Errors outside DRF views (unknown URL, crash) answer in the same JSON shape as the API.

@@ -148,7 +148,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.OrderingFilter",
+        "core.filters.StrictOrderingFilter",  # 400 for an unknown field, allowed values in the schema
     ],
     "DEFAULT_PAGINATION_CLASS": "core.pagination.Pagination",
     "DEFAULT_SCHEMA_CLASS": "core.schema.AutoSchema",

@@ -50,3 +50,55 @@ def test_ordinary_json_still_parses(api, world):
     payload = {"name": "Школа №3", "kind": "school", "region": "RU-MOW", "ogrn": make_ogrn(77), "inn": make_inn(77)}
     response = api.as_user(world.admin).post("/api/v1/organizations/", payload, format="json")
     assert response.status_code == 201, response.json()
+
+
+@pytest.mark.parametrize("path", ["/api/v1/nonexistent/", "/api/nothing/here", "/api/v1/appeals/1/bogus-action/"])
+def test_an_unknown_api_url_answers_the_json_404_even_with_debug_on(api, world, settings, path):
+    settings.DEBUG = True
+    response = api.as_user(world.admin).get(path, follow=True)
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json()["code"] == "not_found"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/appeals/",
+        "/api/v1/organizations/",
+        "/api/v1/pages/",
+        "/api/v1/regions/",
+        "/api/v1/categories/",
+        "/api/v1/sla-policies/",
+        "/api/v1/calendar-overrides/",
+    ],
+)
+def test_an_unknown_ordering_answers_400_on_every_list(api, world, path):
+    response = api.as_user(world.admin).get(path, {"ordering": "bogus"})
+    body = response.json()
+    assert response.status_code == 400, body
+    assert list(body["fields"]) == ["ordering"]
+    assert "bogus" in body["fields"]["ordering"][0] and ", -" in body["fields"]["ordering"][0]  # lists the allowed
+
+
+def test_a_known_ordering_with_an_unknown_one_beside_it_is_still_refused(api, world):
+    response = api.as_user(world.admin).get("/api/v1/organizations/", {"ordering": "name,-nmae"})
+    assert response.status_code == 400
+    assert "-nmae" in response.json()["fields"]["ordering"][0]
+
+
+def test_known_orderings_still_sort(api, world):
+    response = api.as_user(world.admin).get("/api/v1/organizations/", {"ordering": "-name,id"})
+    assert response.status_code == 200
+    names = [row["name"] for row in response.json()["results"]]
+    assert names == sorted(names, reverse=True)
+
+
+def test_the_schema_lists_the_allowed_orderings_of_each_list(api, world):
+    schema = api.as_user(world.admin).get("/api/schema/", {"format": "json"}).json()
+    parameters = schema["paths"]["/api/v1/organizations/"]["get"]["parameters"]
+    ordering = next(parameter for parameter in parameters if parameter["name"] == "ordering")
+    assert set(ordering["schema"]["items"]["enum"]) == {
+        value for name in ["id", "name", "kind", "created_at", "updated_at"] for value in (name, f"-{name}")
+    }
+    assert "`-name`" in ordering["description"]
