@@ -102,3 +102,15 @@ def test_the_schema_lists_the_allowed_orderings_of_each_list(api, world):
         value for name in ["id", "name", "kind", "created_at", "updated_at"] for value in (name, f"-{name}")
     }
     assert "`-name`" in ordering["description"]
+
+
+@pytest.mark.parametrize("path", ["/api/redoc/", "/api/docs/"])
+def test_the_docs_pages_load_nothing_from_another_host(client, path):
+    import re
+
+    response = client.get(path, HTTP_HOST="testserver")
+    assert response.status_code == 200
+    html = response.content.decode()
+    external = [url for url in re.findall(r"""(?:https?:)?//[^\s"'<>)]+""", html) if "//testserver" not in url]
+    assert external == [], external
+    assert "/static/drf_spectacular_sidecar/" in html  # the scripts are served by the app itself
