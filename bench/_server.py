@@ -112,6 +112,8 @@ def gunicorn_server(
         "-m",
         "gunicorn",
         "config.wsgi:application",
+        "--config",
+        str(BASE_DIR / "config" / "gunicorn.py"),  # the request limits production runs with
         "--bind",
         f"{HOST}:{port}",
         "--workers",

@@ -11,7 +11,9 @@ messages; it is `{}` when the error is not about input fields.
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError
 from django.http import Http404, HttpRequest, JsonResponse
@@ -118,6 +120,16 @@ def server_error_view(request: HttpRequest) -> JsonResponse:
 
 
 def bad_request_view(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    # Django's request limits (DATA_UPLOAD_MAX_*) raise these while the body is read, in a DRF view or not.
+    if isinstance(exception, RequestDataTooBig):
+        return _json_error(
+            413,
+            "too_large",
+            _("The request body is larger than the limit of %(limit)s bytes.")
+            % {"limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE},
+        )
+    if isinstance(exception, (TooManyFieldsSent, TooManyFilesSent)):
+        return _json_error(400, "too_many_fields", _("The request has too many fields or files."))
     return _json_error(400, "bad_request", _("Bad request."))
 
 

@@ -114,3 +114,20 @@ def test_the_docs_pages_load_nothing_from_another_host(client, path):
     external = [url for url in re.findall(r"""(?:https?:)?//[^\s"'<>)]+""", html) if "//testserver" not in url]
     assert external == [], external
     assert "/static/drf_spectacular_sidecar/" in html  # the scripts are served by the app itself
+
+
+def test_a_body_over_the_upload_limit_answers_413_in_the_error_shape(api, world, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
+    response = _post_raw(api, world.admin, "/api/v1/organizations/", '{"name": "' + "x" * 500 + '"}')
+    assert response.status_code == 413
+    assert response.json()["code"] == "too_large" and "100" in response.json()["message"]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/organizations/", "/admin/login/"])
+def test_too_many_form_fields_answer_400_in_the_error_shape(api, world, settings, path):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 3
+    response = api.as_user(world.admin).generic(
+        "POST", path, b"a=1&b=2&c=3&d=4&e=5", content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "too_many_fields"
