@@ -131,3 +131,13 @@ def test_too_many_form_fields_answer_400_in_the_error_shape(api, world, settings
     )
     assert response.status_code == 400
     assert response.json()["code"] == "too_many_fields"
+
+
+def test_an_unknown_api_url_posted_with_a_session_answers_the_json_404_not_a_csrf_page(world):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(world.admin)
+    response = client.post("/api/v1/appeals/1.5/assign/", {})
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
