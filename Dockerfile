@@ -28,4 +28,4 @@ RUN SECRET_KEY=collectstatic-only-not-a-secret ALLOWED_HOSTS=localhost \
 USER otklik
 EXPOSE 8000
 # gunicorn's control socket would go to $HOME (/app, not writable): it is not used, so it is off.
-CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-", "--no-control-socket"]
+CMD ["gunicorn", "config.wsgi", "--config", "config/gunicorn.py", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-", "--no-control-socket"]

@@ -102,6 +102,7 @@ def gunicorn_server(
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": HOST,
         "DEBUG": "false",
+        "SECURE_SSL_REDIRECT": "false",  # plain HTTP on loopback; production redirects to HTTPS
         "DATABASE_URL": database_url,
         "LOG_LEVEL": "WARNING",  # no per-request INFO lines in the timed path
         **(extra_env or {}),
@@ -111,6 +112,8 @@ def gunicorn_server(
         "-m",
         "gunicorn",
         "config.wsgi:application",
+        "--config",
+        str(BASE_DIR / "config" / "gunicorn.py"),  # the request limits production runs with
         "--bind",
         f"{HOST}:{port}",
         "--workers",

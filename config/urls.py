@@ -1,8 +1,10 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from core.errors import not_found_view
 from core.views import ApiRootView, healthz
 
 api_v1 = [
@@ -23,6 +25,10 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("api-auth/", include("rest_framework.urls")),
     path("healthz", healthz, name="healthz"),
+    # Last: any other URL under /api/ answers the JSON 404 itself, so clients get the one error shape even with
+    # DEBUG on (handler404 below only applies with DEBUG off; DEBUG shows Django's HTML page instead).
+    # CSRF-exempt: there is nothing to protect, and a POST with a session cookie must get the 404, not CSRF's page.
+    re_path(r"^api/", csrf_exempt(not_found_view)),
 ]
 
 # Errors outside DRF views (unknown URL, crash) answer in the same JSON shape as the API.

@@ -8,15 +8,21 @@ Every error response, whatever raised it, has this body::
 messages; it is `{}` when the error is not about input fields.
 """
 
+import logging
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError, IntegrityError
 from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+logger = logging.getLogger(__name__)
 
 
 class ApplicationError(Exception):
@@ -106,6 +112,16 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, (IntegrityError, DataError)):
+        # A safety net: services should turn these into their own errors. The database's text names tables,
+        # constraints and other rows' values, so it goes to the log, never to the client.
+        logger.error("Database error escaped %s", context.get("view").__class__.__name__, exc_info=exc)
+        if isinstance(exc, IntegrityError):
+            exc = Conflict(_("The data conflicts with data already stored. Reload and try again."))
+        else:
+            exc = exceptions.ValidationError(
+                {"non_field_errors": [_("A value does not fit what the database can store.")]}
+            )
     elif isinstance(exc, DjangoValidationError):
         if hasattr(exc, "error_dict"):
             # Django names whole-object errors "__all__"; the API's one shape calls them non_field_errors.
@@ -153,6 +169,16 @@ def server_error_view(request: HttpRequest) -> JsonResponse:
 
 
 def bad_request_view(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    # Django's request limits (DATA_UPLOAD_MAX_*) raise these while the body is read, in a DRF view or not.
+    if isinstance(exception, RequestDataTooBig):
+        return _json_error(
+            413,
+            "too_large",
+            _("The request body is larger than the limit of %(limit)s bytes.")
+            % {"limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE},
+        )
+    if isinstance(exception, (TooManyFieldsSent, TooManyFilesSent)):
+        return _json_error(400, "too_many_fields", _("The request has too many fields or files."))
     return _json_error(400, "bad_request", _("Bad request."))
 
 

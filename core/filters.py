@@ -1,14 +1,16 @@
 """Query filters shared by the apps' list endpoints: strict where django-filter is lenient, bounded where the
 database would otherwise fail (a 500 where the client deserves a 400)."""
 
-import datetime as dt
-
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
-from django_filters.fields import IsoDateTimeField, RangeField
+from django_filters.fields import RangeField
 from django_filters.widgets import DateRangeWidget
+from rest_framework import serializers
+from rest_framework.filters import OrderingFilter
+
+from core.fields import MomentFormField
 
 
 class _RegionCodeField(forms.ModelMultipleChoiceField):
@@ -71,26 +73,59 @@ class IdFilter(django_filters.NumberFilter):
         super().__init__(**kwargs)
 
 
-class _StorableIsoDateTimeField(IsoDateTimeField):
-    """An ISO 8601 moment that can be stored: 9999-12-31T23:59-12:00 parses, but overflows when turned to UTC."""
-
-    def to_python(self, value):
-        moment = super().to_python(value)
-        if moment is None:
-            return None
-        try:
-            # In UTC: PostgreSQL refuses offsets beyond ±15:59 ("time zone displacement out of range").
-            return moment.astimezone(dt.UTC)
-        except OverflowError:
-            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
-
-
-class _StorableIsoDateTimeRangeField(RangeField):
+class _MomentRangeField(RangeField):
     widget = DateRangeWidget
 
     def __init__(self, *args, **kwargs):
-        super().__init__((_StorableIsoDateTimeField(), _StorableIsoDateTimeField()), *args, **kwargs)
+        super().__init__((MomentFormField(), MomentFormField()), *args, **kwargs)
 
 
 class IsoDateTimeRangeFilter(django_filters.IsoDateTimeFromToRangeFilter):
-    field_class = _StorableIsoDateTimeRangeField
+    """`<name>_after` / `<name>_before`: moments with their offset (core.fields), inclusive bounds."""
+
+    field_class = _MomentRangeField
+
+
+class StrictOrderingFilter(OrderingFilter):
+    """DRF's `?ordering=` that answers 400 for a field it does not know, instead of silently ignoring it (a
+    typo would otherwise return an order the client did not ask for), and lists the allowed values in the
+    schema: each field of the view's `ordering_fields`, ascending or with `-` descending, comma-separated."""
+
+    def remove_invalid_fields(self, queryset, fields, view, request):
+        valid = super().remove_invalid_fields(queryset, fields, view, request)
+        unknown = [term for term in fields if term not in valid]
+        if unknown:
+            allowed = ", ".join(self.allowed_values(view) or [])
+            raise serializers.ValidationError(
+                {
+                    self.ordering_param: [
+                        _("Unknown ordering: %(unknown)s. Allowed: %(allowed)s.")
+                        % {"unknown": ", ".join(unknown) or '""', "allowed": allowed}
+                    ]
+                }
+            )
+        return valid
+
+    @staticmethod
+    def allowed_values(view) -> list[str] | None:
+        fields = getattr(view, "ordering_fields", None)
+        if not isinstance(fields, (list, tuple)):
+            return None  # "__all__" or derived from the serializer: not known without a request
+        return [value for name in fields for value in (name, f"-{name}")]
+
+    def get_schema_operation_parameters(self, view):
+        allowed = self.allowed_values(view)
+        if allowed is None:
+            return super().get_schema_operation_parameters(view)
+        listed = ", ".join(f"`{value}`" for value in allowed)
+        return [
+            {
+                "name": self.ordering_param,
+                "required": False,
+                "in": "query",
+                "description": f"Sort by these fields, comma-separated; `-` sorts descending. Allowed: {listed}.",
+                "schema": {"type": "array", "items": {"type": "string", "enum": allowed}},
+                "style": "form",
+                "explode": False,
+            }
+        ]

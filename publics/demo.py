@@ -24,7 +24,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from core.validators import _INN10, _inn_digit
+from core.validators import INN10_WEIGHTS, inn_check_digit
 from publics.models import Membership, Organization, OrganizationKind, Page, PageCategory, Platform, Region, Role
 from publics.services import audience_snapshots_upsert
 
@@ -365,7 +365,7 @@ def ogrn_for(region_code: str, record: int) -> str:
 def inn_for(region_code: str, record: int) -> str:
     """A legal entity's 10-digit INN with the region's tax code, and its check digit (core.validators weights)."""
     body = f"{_TAX_REGION[region_code]}00{record:05d}"
-    return body + str(_inn_digit([int(digit) for digit in body], _INN10))
+    return body + str(inn_check_digit([int(digit) for digit in body], INN10_WEIGHTS))
 
 
 def _upsert(model: type[models.Model], *, lookup: dict[str, Any], values: dict[str, Any]) -> tuple[Any, bool]:

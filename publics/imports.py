@@ -455,6 +455,13 @@ class _RegistryImport:
     # Reading
 
     def _read_rows(self, text: str) -> list[_Row] | None:
+        if "\x00" in text:
+            # The csv module reads NUL into a cell, but PostgreSQL text cannot hold it: report each line.
+            # Physical lines as the csv reader counts them (io's newline="" splits at \n, \r and \r\n).
+            for number, line_text in enumerate(io.StringIO(text, newline=""), start=1):
+                if "\x00" in line_text:
+                    self.error(number, None, _("The line contains a NUL character (byte 0x00)."))
+            return None
         # newline="" keeps quoted line breaks inside a cell, as the csv module requires.
         lines = io.StringIO(text, newline="")
         first_line = lines.readline()

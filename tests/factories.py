@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from rest_framework.authtoken.models import Token
 
 from core.access import SYSTEM
-from core.validators import _INN10, _inn_digit
+from core.validators import INN10_WEIGHTS, inn_check_digit
 from publics.models import AudienceSnapshot, Membership, Organization, OrganizationKind, Page, Platform, Region
 
 
@@ -19,7 +19,7 @@ def make_ogrn(seed: int) -> str:
 def make_inn(seed: int) -> str:
     body = f"{seed:09d}"[-9:]
     digits = [int(c) for c in body]
-    return body + str(_inn_digit(digits, _INN10))
+    return body + str(inn_check_digit(digits, INN10_WEIGHTS))
 
 
 def region(code: str = "RU-MOW") -> Region:

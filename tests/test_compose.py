@@ -101,3 +101,15 @@ def test_env_example_names_only_variables_the_settings_read_and_all_of_them():
 def test_readme_documents_every_environment_variable():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert {name for name in _env_example() if f"`{name}`" not in readme} == set()
+
+
+def test_gunicorn_runs_with_its_config_file_and_explicit_request_limits(compose):
+    import runpy
+
+    web = _command(compose["services"]["web"])
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    assert "--config config/gunicorn.py" in web
+    assert '"--config", "config/gunicorn.py"' in dockerfile.split("CMD", 1)[1]
+    assert "gunicorn.py" in (ROOT / "bench" / "_server.py").read_text(encoding="utf-8")
+    limits = runpy.run_path(str(ROOT / "config" / "gunicorn.py"))
+    assert {name: limits[name] for name in ("limit_request_line", "limit_request_fields", "limit_request_field_size")}

@@ -1,14 +1,13 @@
 import django_filters
 from django.db.models import F, Q, QuerySet
-from rest_framework.filters import OrderingFilter
 
 from appeals import selectors
 from appeals.models import Appeal, AppealKind, Category, Channel, Priority, SlaPolicy, SlaState, Status
-from core.filters import IdFilter, IsoDateTimeRangeFilter, RegionCodeFilter, StrictBooleanFilter
+from core.filters import IdFilter, IsoDateTimeRangeFilter, RegionCodeFilter, StrictBooleanFilter, StrictOrderingFilter
 from publics.models import Platform
 
 
-class NullsLastOrderingFilter(OrderingFilter):
+class NullsLastOrderingFilter(StrictOrderingFilter):
     """Rows without a value (an appeal with no running deadline) sort last in both directions and on every
     database: PostgreSQL puts NULL last when ascending, SQLite first. The id breaks ties, so pages are stable."""
 

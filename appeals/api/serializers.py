@@ -23,6 +23,7 @@ from appeals.models import (
     Unit,
 )
 from core.access import author_shown
+from core.fields import MomentField
 from publics.api.serializers import RegionCodeField
 from publics.models import Organization
 
@@ -127,7 +128,7 @@ class AppealCreateSerializer(serializers.Serializer):
     channel = serializers.ChoiceField(choices=Channel.choices)
     text = serializers.CharField(max_length=20_000)
     author = AuthorSerializer(required=False)
-    received_at = serializers.DateTimeField(help_text="When the citizen wrote (ISO 8601 with offset).")
+    received_at = MomentField(help_text="When the citizen wrote (ISO 8601 with offset).")
     category = serializers.PrimaryKeyRelatedField(
         queryset=Category.objects.filter(is_active=True), required=False, allow_null=True
     )

@@ -1,8 +1,11 @@
 """Settings shared by every environment. Values come from environment variables (see README)."""
 
+import datetime as dt
+import re
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from config.settings.env import env_bool, env_int, env_list, env_str
@@ -24,6 +27,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework.authtoken",
+    "axes",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -46,6 +50,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -54,7 +60,8 @@ WSGI_APPLICATION = "config.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # Project templates first: they override apps' ones (ReDoc's page without external fonts).
+        "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -86,6 +93,29 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# django-axes first: it refuses a locked-out login before the password is even checked. Its backend needs the
+# request: authenticate(request=..., ...) (tests log in with force_login or pass a request).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Failed password logins (admin, browsable API) are counted per user name and, separately, per address: either
+# reaching AXES_FAILURE_LIMIT locks it out for AXES_COOLOFF_MINUTES. A locked name cannot be unlocked by an
+# attacker's guess, and the cool-off bounds how long an attacker can keep a real user out.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "core.authentication.lockout_response"  # core/templates/core/lockout.html
+AXES_CLIENT_IP_CALLABLE = "core.authentication.client_ip"
+# Its log names the user and the address of each failure (passwords are always masked): that is what an
+# operator investigating an attack needs.
+AXES_SENSITIVE_PARAMETERS: list[str] = []
+# Failed tokens per client address, in DRF's rate syntax: <count>/<s|min|hour|day> (core/authentication.py).
+TOKEN_AUTH_FAILURE_RATE = env_str("TOKEN_AUTH_FAILURE_RATE", "20/min")
+if not re.fullmatch(r"[1-9][0-9]*/(s|sec|m|min|h|hour|d|day)", TOKEN_AUTH_FAILURE_RATE):
+    raise ImproperlyConfigured(f"TOKEN_AUTH_FAILURE_RATE={TOKEN_AUTH_FAILURE_RATE!r} is not <count>/<s|min|hour|day>.")
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -110,13 +140,19 @@ STORAGES = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "core.authentication.ThrottledTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
+    ],
+    # DRF's three defaults, with our JSON parser (bounded nesting, messages in the request's language).
+    "DEFAULT_PARSER_CLASSES": [
+        "core.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.OrderingFilter",
+        "core.filters.StrictOrderingFilter",  # 400 for an unknown field, allowed values in the schema
     ],
     "DEFAULT_PAGINATION_CLASS": "core.pagination.Pagination",
     "DEFAULT_SCHEMA_CLASS": "core.schema.AutoSchema",
@@ -127,6 +163,9 @@ REST_FRAMEWORK = {
     ],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "COERCE_DECIMAL_TO_STRING": False,
+    # Proxies in front that append to X-Forwarded-For; 0 trusts REMOTE_ADDR only (a client cannot forge its
+    # address for the token throttle and django-axes, see core.authentication.client_ip).
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0),
 }
 
 SPECTACULAR_SETTINGS = {
@@ -223,6 +262,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # Failed logins and lockouts are security events: shown whatever LOG_LEVEL says.
+    "loggers": {"axes": {"level": "INFO"}, "core.authentication": {"level": "WARNING"}},
 }
 
 # Size caps of the API (documented in README).

@@ -5,6 +5,7 @@ import pytest
 import time_machine
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.http import HttpRequest
 from rest_framework.authtoken.models import Token
 
 from core.validators import inn_is_valid, ogrn_is_valid
@@ -86,7 +87,7 @@ def test_operators_analysts_and_the_administrator_sign_in_to_the_admin_and_audit
         ("auditor_federal", 302),  # not staff: sent back to the login page
     ):
         client.logout()
-        assert client.login(username=username, password=DEMO_PASSWORD)
+        assert client.login(request=HttpRequest(), username=username, password=DEMO_PASSWORD)  # axes needs it
         assert client.get("/admin/").status_code == expected, username
 
 
