@@ -117,7 +117,9 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         # constraints and other rows' values, so it goes to the log, never to the client.
         logger.error("Database error escaped %s", context.get("view").__class__.__name__, exc_info=exc)
         if isinstance(exc, IntegrityError):
-            exc = Conflict(_("The data conflicts with data already stored. Reload and try again."))
+            exc = _ApplicationAPIError(
+                Conflict(_("The data conflicts with data already stored. Reload and try again."))
+            )
         else:
             exc = exceptions.ValidationError(
                 {"non_field_errors": [_("A value does not fit what the database can store.")]}

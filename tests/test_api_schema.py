@@ -1,5 +1,5 @@
-"""Every operation of /api/schema/ under generated requests (schemathesis), as a federal administrator and as an
-operator of one organisation.
+"""Every operation of /api/schema/ under generated requests (schemathesis), as a federal administrator, an
+operator of one organisation, a regional analyst and a regional auditor without personal data.
 
 Each operation gets a bounded, reproducible set of requests, valid and deliberately invalid; every response
 must be a non-5xx with a status code, content type, headers and body that the schema documents. The schema is
@@ -60,7 +60,7 @@ CHECKS = [
     response_headers_conformance,
     response_schema_conformance,
 ]
-PERSONAS = ["federal_admin", "operator_a"]
+PERSONAS = ["federal_admin", "operator_a", "analyst_x", "auditor_x"]
 
 
 @dataclass
@@ -194,9 +194,17 @@ def seeded(db: None, request: pytest.FixtureRequest) -> dict[str, str]:
         AudienceSnapshot.objects.create(page=page, date="2026-01-01", subscribers=1200, views=5000, posts=3)
         make_appeal(page)
     admin, operator = UserFactory(username="admin"), UserFactory(username="operator_a")
+    analyst, auditor = UserFactory(username="analyst_x"), UserFactory(username="auditor_x")
     member(admin, "federal_admin")
     member(operator, "operator", organization=org_a)
-    tokens = {"federal_admin": token_for(admin), "operator_a": token_for(operator)}
+    member(analyst, "analyst", region=moscow)
+    member(auditor, "auditor", region=moscow, can_view_personal_data=False)
+    tokens = {
+        "federal_admin": token_for(admin),
+        "operator_a": token_for(operator),
+        "analyst_x": token_for(analyst),
+        "auditor_x": token_for(auditor),
+    }
 
     KNOWN.organization_ids = [org_a.pk, child_a.pk, org_b.pk]
     KNOWN.page_ids = [page.pk for page in pages]

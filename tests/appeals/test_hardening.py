@@ -162,3 +162,29 @@ def test_a_rolled_back_change_queues_nothing(world):
         )
         raise RuntimeError
     assert not QueuedTask.objects.exists() and not CalendarOverride.objects.exists()
+
+
+# 4. A message converted, reopened and converted again: a clear 409, never a 500, and the link stays one. ---------
+
+
+def test_converting_a_reopened_message_again_answers_409_and_keeps_the_one_link(api, world):
+    appeal = make_appeal(world.page_a, received_at=NOW - dt.timedelta(hours=1))
+    client = api.as_user(world.operator_a)
+    assert client.post(f"/api/v1/appeals/{appeal.pk}/convert/").status_code == 200
+    assert client.post(f"/api/v1/appeals/{appeal.pk}/reopen/", {"reason": "Не решено"}).status_code == 200
+    body = assert_error(client.post(f"/api/v1/appeals/{appeal.pk}/convert/"), 409)
+    assert "уже преобразовано" in body["message"]
+    assert Appeal.objects.filter(converted_from=appeal).count() == 1
+    assert Appeal.objects.get(pk=appeal.pk).status == "in_progress"
+
+
+# 8. Unknown and out-of-scope ids answer alike. -----------------------------------------------------------------
+
+
+def test_assigning_an_unknown_user_and_one_who_may_not_handle_it_answer_alike(api, world):
+    appeal = make_appeal(world.page_a, received_at=NOW - dt.timedelta(hours=1))
+    client = api.as_user(world.operator_a)
+    unknown = assert_error(client.post(f"/api/v1/appeals/{appeal.pk}/assign/", {"assignee": 999_999}), 400)
+    outsider = assert_error(client.post(f"/api/v1/appeals/{appeal.pk}/assign/", {"assignee": world.operator_b.pk}), 400)
+    auditor = assert_error(client.post(f"/api/v1/appeals/{appeal.pk}/assign/", {"assignee": world.auditor_x.pk}), 400)
+    assert unknown["fields"] == outsider["fields"] == auditor["fields"]
