@@ -394,7 +394,11 @@ class EventAction(models.TextChoices):
 
 
 class AppealEvent(models.Model):
-    """One entry of an appeal's append-only history: who, when, from, to, why."""
+    """One entry of an appeal's append-only history: who, when, from, to, why.
+
+    `hash` chains the entry to the one before it of the same appeal (`previous_hash`, empty for the first):
+    appeals/services/history.py computes both, `manage.py verify_history` checks them.
+    """
 
     appeal = models.ForeignKey(Appeal, models.PROTECT, related_name="events", verbose_name=_("appeal"))
     actor = models.ForeignKey(
@@ -406,6 +410,8 @@ class AppealEvent(models.Model):
     reason = models.TextField(_("reason"), blank=True)
     data = models.JSONField(_("data"), default=dict, blank=True)
     created_at = models.DateTimeField(_("time"), db_index=True)
+    previous_hash = models.CharField(_("previous hash"), max_length=64, blank=True, editable=False)
+    hash = models.CharField(_("hash"), max_length=64, editable=False)
 
     objects = AppealEventQuerySet.as_manager()
 
@@ -414,6 +420,10 @@ class AppealEvent(models.Model):
         verbose_name_plural = _("appeal history")
         ordering = ["appeal_id", "created_at", "id"]
         indexes = [models.Index(fields=["appeal", "created_at"], name="appeal_event_history_idx")]
+        constraints = [
+            # An event written past history.chain() (a bare save or bulk_create) is refused, not left unchained.
+            models.CheckConstraint(condition=~Q(hash=""), name="appeal_event_hashed"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.appeal_id}: {self.action}"
@@ -427,12 +437,22 @@ class AppealEvent(models.Model):
         raise TypeError("Appeal history is append-only: events are never deleted.")
 
 
+class ReplyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("Replies are append-only: they are never updated.")
+
+    def delete(self):
+        raise TypeError("Replies are append-only: they are never deleted.")
+
+
 class ReplyKind(models.TextChoices):
     PUBLIC = "public", _("public reply")
     NOTE = "note", _("internal note")
 
 
 class Reply(models.Model):
+    """A public reply or an internal note; append-only and hash-chained per appeal like `AppealEvent`."""
+
     appeal = models.ForeignKey(Appeal, models.PROTECT, related_name="replies", verbose_name=_("appeal"))
     kind = models.CharField(_("kind"), max_length=8, choices=ReplyKind.choices)
     author = models.ForeignKey(
@@ -440,15 +460,28 @@ class Reply(models.Model):
     )
     text = models.TextField(_("text"))
     created_at = models.DateTimeField(_("time"))
+    previous_hash = models.CharField(_("previous hash"), max_length=64, blank=True, editable=False)
+    hash = models.CharField(_("hash"), max_length=64, editable=False)
+
+    objects = ReplyQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("reply")
         verbose_name_plural = _("replies")
         ordering = ["appeal_id", "created_at", "id"]
         indexes = [models.Index(fields=["appeal", "created_at"], name="reply_appeal_time_idx")]
+        constraints = [models.CheckConstraint(condition=~Q(hash=""), name="reply_hashed")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise TypeError("Replies are append-only: they are never updated.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("Replies are append-only: they are never deleted.")
 
 
 class OverrideKind(models.TextChoices):

@@ -36,7 +36,7 @@ def _env_example() -> set[str]:
 
 def test_compose_has_postgres_redis_and_the_three_app_services(compose):
     services = compose["services"]
-    assert set(services) == {"postgres", "redis", *APP_SERVICES}
+    assert set(services) == {"postgres", "redis", "migrate", *APP_SERVICES}
     assert services["postgres"]["image"].startswith("postgres:15")
     assert services["redis"]["image"].startswith("redis:7")
 
@@ -51,6 +51,8 @@ def test_web_worker_and_beat_run_one_image_built_from_the_dockerfile(compose):
 
 def test_every_service_has_a_health_check_and_web_checks_healthz(compose):
     for name, service in compose["services"].items():
+        if name == "migrate":  # one shot: the others wait for it to complete, not to be healthy
+            continue
         test = service.get("healthcheck", {}).get("test")
         assert test and test[0] in ("CMD", "CMD-SHELL"), name
     assert "/healthz" in " ".join(compose["services"]["web"]["healthcheck"]["test"])
@@ -63,7 +65,11 @@ def test_app_services_read_env_file_and_wait_for_healthy_dependencies(compose):
         assert ".env" in ([env_file] if isinstance(env_file, str) else env_file), name
         depends_on = services[name]["depends_on"]
         assert {"postgres", "redis"} <= set(depends_on), name
-        assert all(dependency["condition"] == "service_healthy" for dependency in depends_on.values()), name
+        waits = {dependency: condition["condition"] for dependency, condition in depends_on.items()}
+        assert all(
+            condition == ("service_completed_successfully" if dependency == "migrate" else "service_healthy")
+            for dependency, condition in waits.items()
+        ), name
     # Worker and beat start after web has migrated the database.
     for name in ("worker", "beat"):
         assert "web" in services[name]["depends_on"]
@@ -72,8 +78,10 @@ def test_app_services_read_env_file_and_wait_for_healthy_dependencies(compose):
 def test_commands_run_gunicorn_after_migrate_and_celery_worker_and_beat(compose):
     services = compose["services"]
     web = _command(services["web"])
-    assert "gunicorn config.wsgi" in web
-    assert web.index("migrate") < web.index("gunicorn")
+    assert web.startswith("gunicorn config.wsgi")
+    assert services["web"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    migrate = _command(services["migrate"])
+    assert migrate.index("manage.py migrate") < migrate.index("manage.py grant_app_role otklik_app")
     assert "celery -A config.celery_app worker" in _command(services["worker"])
     assert "celery -A config.celery_app beat" in _command(services["beat"])
 
@@ -113,3 +121,13 @@ def test_gunicorn_runs_with_its_config_file_and_explicit_request_limits(compose)
     assert "gunicorn.py" in (ROOT / "bench" / "_server.py").read_text(encoding="utf-8")
     limits = runpy.run_path(str(ROOT / "config" / "gunicorn.py"))
     assert {name: limits[name] for name in ("limit_request_line", "limit_request_fields", "limit_request_field_size")}
+
+
+def test_migrations_run_as_the_owner_and_the_application_as_a_role_that_owns_nothing(compose):
+    services = compose["services"]
+    owner = services["postgres"]["environment"]["POSTGRES_USER"]
+    assert services["migrate"]["environment"]["DATABASE_URL"].startswith(f"postgres://{owner}:")
+    env = (ROOT / ".env.example").read_text(encoding="utf-8")
+    assert "DATABASE_URL=postgres://otklik_app:" in env
+    init = (ROOT / "docker" / "postgres-init" / "10-app-role.sql").read_text(encoding="utf-8")
+    assert "CREATE ROLE otklik_app LOGIN" in init and "NOSUPERUSER" in init

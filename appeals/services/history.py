@@ -1,12 +1,28 @@
-"""The append-only history of an appeal: how its events are built. Services write them, nothing else does."""
+"""The append-only history of an appeal: how its events and replies are built and chained. Services write them,
+nothing else does.
+
+Tamper-evident: every event carries the SHA-256 of its content and of the hash of the event before it of the same
+appeal, and so does every reply. Events and replies form two chains per appeal, not one: each table is then
+checked alone, in its own insertion order, and a reply's event names the reply's id, so the event chain also
+vouches for the replies it speaks of. A chain is ordered by id, not by time: the id is the order of insertion
+under the appeal's row lock, while `created_at` is a value the writer chose (a sweep's `now`, taken before it
+waited for a lock, can be older than an event committed first).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any, TypeVar
 
-from appeals.models import Appeal, AppealEvent
+from django.db.models import OuterRef, Subquery
+
+from appeals.models import Appeal, AppealEvent, Reply
 from core.access import Actor
+
+Record = TypeVar("Record", AppealEvent, Reply)
 
 
 def person_of(actor: Actor):
@@ -43,3 +59,84 @@ def system_event(appeal: Appeal, *, action: str, at: dt.datetime, data: dict[str
     return history_event(
         appeal, actor=None, action=action, at=at, from_status=appeal.status, to_status=appeal.status, data=data
     )
+
+
+def history_reply(appeal: Appeal, *, actor: Actor, kind: str, text: str, at: dt.datetime) -> Reply:
+    """An unsaved reply or note; write it with `history_append`."""
+    return Reply(appeal=appeal, kind=kind, author=person_of(actor), text=text, created_at=at)
+
+
+def _moment(value: dt.datetime) -> str:
+    # The same instant gives the same text before saving (any zone) and after reading back (UTC).
+    return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
+
+
+def _digest(content: dict[str, Any], previous_hash: str) -> str:
+    canonical = json.dumps(
+        {"content": content, "previous": previous_hash}, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def event_hash(event: Any, previous_hash: str) -> str:
+    """The hash of an event (or of a row with its fields: a migration's historical model, a values() dict's
+    attributes) following `previous_hash`. Every field an operator or auditor reads is covered."""
+    return _digest(
+        {
+            "appeal": event.appeal_id,
+            "actor": event.actor_id,
+            "action": str(event.action),
+            "from_status": str(event.from_status),
+            "to_status": str(event.to_status),
+            "reason": event.reason,
+            "data": event.data,
+            "created_at": _moment(event.created_at),
+        },
+        previous_hash,
+    )
+
+
+def reply_hash(reply: Any, previous_hash: str) -> str:
+    """The hash of a reply or note following `previous_hash`."""
+    return _digest(
+        {
+            "appeal": reply.appeal_id,
+            "kind": str(reply.kind),
+            "author": reply.author_id,
+            "text": reply.text,
+            "created_at": _moment(reply.created_at),
+        },
+        previous_hash,
+    )
+
+
+def last_hashes(model: type[AppealEvent] | type[Reply], appeal_ids: Iterable[int]) -> dict[int, str]:
+    """The hash of the newest row of each appeal's chain in `model`, in one query; appeals with none are absent."""
+    newest = model.objects.filter(appeal=OuterRef("pk")).order_by("-id").values("hash")[:1]
+    rows = Appeal.objects.filter(pk__in=set(appeal_ids)).annotate(last=Subquery(newest)).values_list("pk", "last")
+    return {pk: last for pk, last in rows if last}
+
+
+def chain(records: Sequence[Record], *, first: bool = False) -> None:
+    """Set `previous_hash` and `hash` of unsaved events (or replies) in list order, continuing each appeal's chain.
+
+    Call inside the transaction that holds the row locks of their appeals, right before inserting them in this
+    order (`history_append` does both). `first=True` says the appeals have no history yet (intake), which saves
+    the query for the last hashes.
+    """
+    if not records:
+        return
+    model = type(records[0])
+    compute = event_hash if model is AppealEvent else reply_hash
+    heads = {} if first else last_hashes(model, {record.appeal_id for record in records})
+    for record in records:
+        record.previous_hash = heads.get(record.appeal_id, "")
+        record.hash = heads[record.appeal_id] = compute(record, record.previous_hash)
+
+
+def history_append(records: Sequence[Record], *, first: bool = False) -> list[Record]:
+    """Chain and insert events (or replies), all of one model; see `chain` for the precondition."""
+    if not records:
+        return []
+    chain(records, first=first)
+    return type(records[0]).objects.bulk_create(records)

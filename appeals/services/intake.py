@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from appeals import sla
 from appeals.models import Appeal, AppealKind, Category, EventAction, Status
-from appeals.services.history import history_event
+from appeals.services.history import history_append, history_event
 from core.access import Actor, require_push
 from publics.models import Organization, Page
 
@@ -99,14 +99,15 @@ def appeal_create(
         # the unique constraint, also when two deliveries race, and reads the winner's row.
         with transaction.atomic():
             appeal.save()
-            history_event(
+            created = history_event(
                 appeal,
                 actor=actor,
                 action=EventAction.CREATED,
                 at=now,
                 to_status=Status.NEW,
                 data={"policy": appeal.policy_id, "channel": appeal.channel},
-            ).save()
+            )
+            history_append([created], first=True)
     except IntegrityError:
         existing = Appeal.objects.filter(page=page, external_id=data.external_id).order_by().first()
         if existing is None or not data.external_id:

@@ -24,11 +24,10 @@ from appeals.models import (
     AppealEvent,
     AppealKind,
     EventAction,
-    Reply,
     ReplyKind,
     Transition,
 )
-from appeals.services.history import history_event, person_of
+from appeals.services.history import history_append, history_event, history_reply, person_of
 from appeals.services.intake import AppealInput, appeal_build
 from core.access import Actor, require_manage, scope_for
 from core.errors import Conflict
@@ -116,7 +115,7 @@ def _transition(
         change(step)
         sla.refresh_tracking(appeal, sla.schedule_for(appeal.organization), now=step.now)
         appeal.save()
-        AppealEvent.objects.bulk_create(step.events)
+        history_append(step.events)
     return appeal
 
 
@@ -164,8 +163,8 @@ def appeal_reply(*, actor: Actor, appeal_id: int, text: str, now: dt.datetime | 
     def change(step: _Step) -> None:
         appeal = step.appeal
         _close_pause(step)
-        reply = Reply.objects.create(
-            appeal=appeal, kind=ReplyKind.PUBLIC, author=person_of(step.actor), text=text, created_at=step.now
+        (reply,) = history_append(
+            [history_reply(appeal, actor=step.actor, kind=ReplyKind.PUBLIC, text=text, at=step.now)]
         )
         first = appeal.first_responded_at is None
         if first:
@@ -182,8 +181,8 @@ def appeal_note(*, actor: Actor, appeal_id: int, text: str, now: dt.datetime | N
     """An internal note: visible to staff only, changes neither status nor clock."""
 
     def change(step: _Step) -> None:
-        reply = Reply.objects.create(
-            appeal=step.appeal, kind=ReplyKind.NOTE, author=person_of(step.actor), text=text, created_at=step.now
+        (reply,) = history_append(
+            [history_reply(step.appeal, actor=step.actor, kind=ReplyKind.NOTE, text=text, at=step.now)]
         )
         step.record(EventAction.NOTED, data={"reply": reply.pk})
 

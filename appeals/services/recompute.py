@@ -8,8 +8,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from appeals import sla
-from appeals.models import OPEN_STATUSES, Appeal, AppealEvent, EventAction, SlaPolicy
-from appeals.services.history import system_event
+from appeals.models import OPEN_STATUSES, Appeal, EventAction, SlaPolicy
+from appeals.services.history import history_append, system_event
 
 
 def appeals_recompute_deadlines(
@@ -82,7 +82,7 @@ def appeals_recompute_deadlines(
                     "sla_next_check_at",
                 ],
             )
-            AppealEvent.objects.bulk_create(events)
+            history_append(events)
             changed += len(dirty)
 
 

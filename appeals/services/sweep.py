@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from appeals import sla
 from appeals.models import Appeal, AppealEvent, EventAction
-from appeals.services.history import system_event
+from appeals.services.history import history_append, system_event
 from core import worktime
 from core.outbox import queue_after_commit
 
@@ -96,7 +96,7 @@ def sla_sweep(*, now: dt.datetime | None = None, batch_size: int = 1000) -> Swee
                     schedule = schedules[appeal.organization_id] = sla.schedule_for(appeal.organization)
                 events.extend(_sweep_one(appeal, schedule, now))
             Appeal.objects.bulk_update(batch, _SWEEP_FIELDS)
-            created = AppealEvent.objects.bulk_create(events)
+            created = history_append(events)
             if created:
                 event_ids = [event.pk for event in created]
                 queue_after_commit("appeals.tasks.notify_sla_events", event_ids=event_ids)
