@@ -341,9 +341,12 @@ class Appeal(models.Model):
             # Operators' and analysts' queues: open appeals of an organisation / region ordered by deadline.
             models.Index(fields=["organization", "status", "first_response_due_at"], name="appeal_org_status_due_idx"),
             models.Index(fields=["region", "status", "first_response_due_at"], name="appeal_region_status_due_idx"),
-            # Reports by period of receipt (ratings, exports).
-            models.Index(fields=["region", "received_at"], name="appeal_region_received_idx"),
-            models.Index(fields=["organization", "received_at"], name="appeal_org_received_idx"),
+            # Lists in their default order (newest first, id breaking ties), read straight off the index: the
+            # federation's list, and an analyst's or an operator's narrowed to their regions or organisations.
+            # They also serve reports by period of receipt (ratings, exports).
+            models.Index(F("received_at").desc(), F("id").desc(), name="appeal_received_idx"),
+            models.Index("region", F("received_at").desc(), F("id").desc(), name="appeal_region_received_idx"),
+            models.Index("organization", F("received_at").desc(), F("id").desc(), name="appeal_org_received_idx"),
         ]
 
     def __str__(self) -> str:

@@ -30,6 +30,7 @@ class RegionCodeFilter(django_filters.ModelMultipleChoiceFilter):
         from publics.models import Region  # core imports no app at module level (style.md)
 
         kwargs.setdefault("to_field_name", "code")
+        kwargs.setdefault("distinct", False)  # a filter on a key of the row itself: no duplicates to remove
         kwargs.setdefault("queryset", Region.objects.all())
         kwargs.setdefault("help_text", "Region code(s), e.g. `RU-MOW`; repeat for several.")
         super().__init__(**kwargs)

@@ -24,6 +24,7 @@ from appeals.models import Appeal, AppealEvent, Category, RejectReason, Reply, S
 from core.access import author_shown
 from core.admin import ScopedModelAdmin
 from core.errors import ApplicationError, message_for
+from core.pagination import CappedCountPaginator
 from publics.models import Organization
 
 # The admin form's fields that carry each input of an action (the rest of an action's input is its text).
@@ -150,11 +151,13 @@ class AppealAdmin(ScopedModelAdmin):
         "assignee",
         "excerpt",
     ]
-    list_filter = ["status", "kind", "channel", "priority", "page__platform", TopicFilter, "region"]
+    list_filter = ["status", "kind", "channel", "priority", "page__platform", TopicFilter, "region", "received_at"]
     search_fields = ["text", "author_name", "external_id"]
-    list_select_related = ["organization", "page", "assignee"]
-    ordering = ["-received_at"]
-    date_hierarchy = "received_at"
+    ordering = ["-received_at", "-id"]
+    # At national scale: counts stop at a cap (no full scan per page), and no date hierarchy (its MIN/MAX and
+    # DISTINCT of years read the whole table); the receipt date is a plain filter instead.
+    paginator = CappedCountPaginator
+    show_full_result_count = False
     readonly_fields = [
         "organization",
         "page",
@@ -204,7 +207,8 @@ class AppealAdmin(ScopedModelAdmin):
     ]
 
     def get_queryset(self, request: HttpRequest):
-        return selectors.appeals_visible_to(request.user)
+        # The selector's own select_related makes Django ignore list_select_related: join the assignee here.
+        return selectors.appeals_visible_to(request.user).select_related("assignee")
 
     def get_search_results(self, request: HttpRequest, queryset, search_term: str):
         # The selector's search: author names are searched only for users who may see them.

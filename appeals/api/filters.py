@@ -17,29 +17,50 @@ class NullsLastOrderingFilter(StrictOrderingFilter):
             return queryset
         # `priority` sorts by urgency, not by its letters (low < normal < high < urgent).
         aliases = {"priority": "priority_rank"}
-        terms = [
-            F(aliases.get(name[1:], name[1:])).desc(nulls_last=True)
-            if name.startswith("-")
-            else F(aliases.get(name, name)).asc(nulls_last=True)
-            for name in ordering
-        ]
+        terms = []
+        for name in ordering:
+            field = aliases.get(name.lstrip("-"), name.lstrip("-"))
+            # NULLS LAST only where a NULL can be: on a NOT NULL column it would keep PostgreSQL from reading
+            # the order straight off an index (appeal_received_idx serves the default list).
+            nulls_last = True if _nullable(queryset, field) else None
+            terms.append(
+                F(field).desc(nulls_last=nulls_last) if name.startswith("-") else F(field).asc(nulls_last=nulls_last)
+            )
         if not {"id", "-id"} & set(ordering):
             terms.append(F("id").desc() if ordering[0].startswith("-") else F("id").asc())
         return queryset.order_by(*terms)
 
 
+def _nullable(queryset: QuerySet, name: str) -> bool:
+    """Whether the model field `name` may be NULL; annotations (due_at, priority_rank) say by their own rule."""
+    if name == "priority_rank":
+        return False
+    try:
+        return queryset.model._meta.get_field(name).null
+    except Exception:  # an annotation such as due_at: may be NULL
+        return True
+
+
+# None of these filters crosses a many-valued relation, so none needs SELECT DISTINCT (django-filter's default for
+# multiple choices), which at national scale sorts every matching row on disk.
 class AppealFilter(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=Status.choices, help_text="Status(es); repeat for several.")
-    sla_state = django_filters.MultipleChoiceFilter(choices=SlaState.choices, help_text="SLA state(s) as of now.")
+    status = django_filters.MultipleChoiceFilter(
+        choices=Status.choices, distinct=False, help_text="Status(es); repeat for several."
+    )
+    sla_state = django_filters.MultipleChoiceFilter(
+        choices=SlaState.choices, distinct=False, help_text="SLA state(s) as of now."
+    )
     is_overdue = StrictBooleanFilter(help_text="A deadline has passed and its target is unmet.")
     region = RegionCodeFilter(field_name="region_id")
     organization = IdFilter(field_name="organization_id", help_text="Organization id.")
     page_id = IdFilter(field_name="page_id", help_text="Public page id.")
-    platform = django_filters.MultipleChoiceFilter(field_name="page__platform", choices=Platform.choices)
+    platform = django_filters.MultipleChoiceFilter(
+        field_name="page__platform", choices=Platform.choices, distinct=False
+    )
     kind = django_filters.ChoiceFilter(choices=AppealKind.choices)
-    channel = django_filters.MultipleChoiceFilter(choices=Channel.choices)
+    channel = django_filters.MultipleChoiceFilter(choices=Channel.choices, distinct=False)
     category = IdFilter(method="filter_category", help_text="Category id; a top-level topic includes its subtopics.")
-    priority = django_filters.MultipleChoiceFilter(choices=Priority.choices)
+    priority = django_filters.MultipleChoiceFilter(choices=Priority.choices, distinct=False)
     assignee = IdFilter(field_name="assignee_id", help_text="User id of the assignee.")
     received_at = IsoDateTimeRangeFilter(
         help_text="`received_at_after` / `received_at_before`: ISO 8601 bounds (inclusive)."

@@ -138,6 +138,9 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
+# Lists count exactly up to this many rows; above it the count is the planner's estimate (core.pagination).
+EXACT_COUNT_CAP = env_int("EXACT_COUNT_CAP", 10_000)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "core.authentication.ThrottledTokenAuthentication",
