@@ -56,3 +56,24 @@ def test_counts_above_the_cap_are_the_planners_estimate_flagged_and_pages_still_
     second = client.get(URL, {"page_size": 5, "page": 2}).json()
     assert len(body["results"]) == 5 and len(second["results"]) == 3
     assert {row["id"] for row in body["results"]}.isdisjoint(row["id"] for row in second["results"])
+
+
+@pytest.mark.postgres
+def test_the_search_has_trigram_indexes_on_the_expressions_icontains_uses(api, world):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'appeals_appeal'")
+        indexes = dict(cursor.fetchall())
+    for column in ("text", "author_name"):
+        definition = indexes[f"appeal_{column}_trgm_idx"]
+        assert "USING gin" in definition and "gin_trgm_ops" in definition, definition
+    appeal = make_appeal(world.page_a, received_at=T0, text="Не вывезли мусор во дворе")
+    # The planner can serve the selector's own search with them (forbidden the table scan, it picks the indexes).
+    from appeals.models import Appeal
+    from appeals.selectors import appeals_search
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+    plan = appeals_search(Appeal.objects.order_by(), "мусор", user=world.admin).explain()
+    assert "appeal_text_trgm_idx" in plan and "appeal_author_name_trgm_idx" in plan, plan
+    found = api.as_user(world.admin).get(URL, {"search": "МУСОР"}).json()["results"]
+    assert [row["id"] for row in found] == [appeal.pk]
