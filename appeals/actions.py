@@ -72,9 +72,10 @@ class AppealAction:
 
 
 def _assignee(actor: Actor, arguments: dict[str, Any]) -> dict[str, Any]:
-    # An unknown id and a user who may not handle the appeal answer alike: the input reveals nothing.
+    # An unknown id answers as a user who may not handle the appeal does (the service's check): the input
+    # reveals nothing about who exists.
     assignee = get_user_model().objects.filter(pk=arguments["assignee"], is_active=True).first()
-    if assignee is None or scope_for(assignee).manage.is_empty:
+    if assignee is None:
         raise ValidationError({"assignee": _("This user cannot handle appeals of this organization.")})
     return {"assignee": assignee}
 

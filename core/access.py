@@ -278,6 +278,23 @@ def _membership_rows(user: Any) -> list[tuple]:
     return rows
 
 
+def managers_q(keys: ScopeKeys) -> Q:
+    """A filter on users: those whose `manage` grant covers an object at `keys` (whom an appeal can be assigned).
+
+    The same rule as `_build_scope`'s manage grant, written as a query: operators and analysts through their
+    organisation, region or page, federal administrators and superusers everywhere; auditors and integrations
+    never. tests/core/test_access_predicates.py holds the two equal.
+    """
+    from publics.models import Role
+
+    reach = Q(pk__in=[])
+    for name, value in (("region", keys.region_id), ("organization", keys.organization_id), ("page", keys.page_id)):
+        if value is not None:
+            reach |= Q(**{f"memberships__{name}_id": value})
+    people = Q(memberships__role__in=[Role.OPERATOR, Role.ANALYST]) & reach
+    return Q(is_active=True) & (Q(is_superuser=True) | Q(memberships__role=Role.FEDERAL_ADMIN) | people)
+
+
 def _build_scope(user: Any) -> Scope:
     from publics.models import Role
 

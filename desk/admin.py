@@ -22,7 +22,7 @@ from rest_framework.exceptions import ValidationError as InputError
 from appeals import selectors
 from appeals.actions import ACTIONS, actions_allowed
 from appeals.models import Appeal, AppealEvent, Category, RejectReason, Reply, SlaState
-from core.access import author_shown
+from core.access import author_shown, managers_q
 from core.admin import ScopedModelAdmin
 from core.errors import ApplicationError, message_for
 from core.pagination import CappedCountPaginator
@@ -47,12 +47,9 @@ class AppealActionForm(forms.ModelForm):
     reject_reason = forms.ChoiceField(
         label=_("Reject reason"), choices=[("", "—"), *RejectReason.choices], required=False
     )
-    redirect_to = forms.ModelChoiceField(
-        label=_("Redirect to"), queryset=Organization.objects.select_related("region"), required=False
-    )
-    assign_to = forms.ModelChoiceField(
-        label=_("Assign to"), queryset=get_user_model().objects.filter(is_active=True, is_staff=True), required=False
-    )
+    redirect_to = forms.ModelChoiceField(label=_("Redirect to"), queryset=Organization.objects.none(), required=False)
+    # Both lists are narrowed to the appeal in __init__: nobody is shown every user or every organisation.
+    assign_to = forms.ModelChoiceField(label=_("Assign to"), queryset=get_user_model().objects.none(), required=False)
     original = forms.IntegerField(label=_("Duplicate of appeal no."), min_value=1, required=False)
 
     class Meta:
@@ -61,6 +58,18 @@ class AppealActionForm(forms.ModelForm):
 
     def __init__(self, *args: Any, offered: list[tuple[str, str]] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        appeal = self.instance
+        if appeal.pk:
+            # Assignable: whoever may handle the appeal (core.access). Redirect targets: the organisations of the
+            # appeal's region (a redirect elsewhere in the country goes through the API, which takes any id).
+            self.fields["assign_to"].queryset = (
+                get_user_model().objects.filter(managers_q(appeal.scope_keys())).distinct().order_by("username")
+            )
+            self.fields["redirect_to"].queryset = (
+                Organization.objects.filter(region_id=appeal.region_id)
+                .exclude(pk=appeal.organization_id)
+                .order_by("name")
+            )
         # Offered: what the status allows this user. Accepted: any registered action, so that a stale page
         # (the status changed meanwhile) gets the service's refusal with its reason, not a bare form error.
         self.fields["action"].choices = [("", "—"), *((entry.name, entry.label) for entry in ACTIONS.values())]

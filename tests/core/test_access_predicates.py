@@ -77,3 +77,15 @@ def test_intake_checks_the_right_to_push_itself_so_no_caller_can_forget(world):
     appeal, created = services.appeal_create(actor=world.integration_a, page=page, data=data, now=page.created_at)
     assert created and appeal.page_id == page.pk
     assert scope_for(SYSTEM).may_push(page)
+
+
+def test_the_users_an_appeal_can_be_assigned_to_are_those_whose_scope_manages_it(world):
+    from django.contrib.auth import get_user_model
+
+    from core.access import managers_q
+
+    for appeal in (make_appeal(world.page_a), make_appeal(world.page_b)):
+        listed = set(get_user_model().objects.filter(managers_q(appeal.scope_keys())).values_list("pk", flat=True))
+        for name in PERSONAS:
+            user = getattr(world, name)
+            assert scope_for(user).may_manage(appeal) == (user.pk in listed), (name, appeal.pk)
