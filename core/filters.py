@@ -12,6 +12,9 @@ from rest_framework.filters import OrderingFilter
 
 from core.fields import MomentFormField
 
+# The largest id a bigint key holds: a larger one is a 400, not a database error.
+MAX_ID = 2**63 - 1
+
 
 class _RegionCodeField(forms.ModelMultipleChoiceField):
     def clean(self, value):
@@ -70,7 +73,7 @@ class IdFilter(django_filters.NumberFilter):
 
     def __init__(self, **kwargs):
         kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", 2**63 - 1)
+        kwargs.setdefault("max_value", MAX_ID)
         super().__init__(**kwargs)
 
 

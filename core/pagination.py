@@ -42,7 +42,9 @@ class CappedCountPaginator(Paginator):
         objects: Any = self.object_list
         if not hasattr(objects, "query"):
             return len(objects)
-        counted = objects.order_by()[: cap + 1].count()
+        # Only the key in the counted subquery: the list's annotations (SLA state, reverse links) are not computed
+        # for the rows it counts.
+        counted = objects.order_by().values("pk")[: cap + 1].count()
         if counted <= cap:
             return counted
         estimate = _estimated_count(objects)

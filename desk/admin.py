@@ -25,6 +25,7 @@ from appeals.models import Appeal, AppealEvent, Category, RejectReason, Reply, S
 from core.access import author_shown, managers_q
 from core.admin import ScopedModelAdmin
 from core.errors import ApplicationError, message_for
+from core.filters import MAX_ID
 from core.pagination import CappedCountPaginator
 from publics.models import Organization
 
@@ -50,7 +51,7 @@ class AppealActionForm(forms.ModelForm):
     redirect_to = forms.ModelChoiceField(label=_("Redirect to"), queryset=Organization.objects.none(), required=False)
     # Both lists are narrowed to the appeal in __init__: nobody is shown every user or every organisation.
     assign_to = forms.ModelChoiceField(label=_("Assign to"), queryset=get_user_model().objects.none(), required=False)
-    original = forms.IntegerField(label=_("Duplicate of appeal no."), min_value=1, required=False)
+    original = forms.IntegerField(label=_("Duplicate of appeal no."), min_value=1, max_value=MAX_ID, required=False)
 
     class Meta:
         model = Appeal
@@ -144,6 +145,9 @@ _STATE_COLOURS = {
 }
 
 
+_ACT = _("Act")
+
+
 @admin.register(Appeal)
 class AppealAdmin(ScopedModelAdmin):
     visible = staticmethod(selectors.appeals_visible_to)
@@ -168,31 +172,6 @@ class AppealAdmin(ScopedModelAdmin):
     # DISTINCT of years read the whole table); the receipt date is a plain filter instead.
     paginator = CappedCountPaginator
     show_full_result_count = False
-    readonly_fields = [
-        "organization",
-        "page",
-        "kind",
-        "channel",
-        "author",
-        "text",
-        "category",
-        "priority",
-        "status",
-        "assignee",
-        "received_at",
-        "first_response_due_at",
-        "resolution_due_at",
-        "sla",
-        "first_responded_at",
-        "resolved_at",
-        "policy",
-        "extended_at",
-        "extension_reason",
-        "redirected_to",
-        "duplicate_of",
-        "converted_from",
-        "timeline",
-    ]
     fieldsets = [
         (None, {"fields": ["organization", "page", "kind", "channel", "author", "text", "category", "priority"]}),
         (
@@ -215,8 +194,10 @@ class AppealAdmin(ScopedModelAdmin):
         ),
         (_("Replies and history"), {"fields": ["timeline"]}),
         (_("Links"), {"fields": ["redirected_to", "duplicate_of", "converted_from"], "classes": ["collapse"]}),
-        (_("Act"), {"fields": ["action", "body", "reject_reason", "redirect_to", "assign_to", "original"]}),
+        (_ACT, {"fields": ["action", "body", "reject_reason", "redirect_to", "assign_to", "original"]}),
     ]
+    # Everything shown is read-only but the "Act" section, whose fields belong to the action form.
+    readonly_fields = [name for title, options in fieldsets if title != _ACT for name in options["fields"]]
 
     def get_queryset(self, request: HttpRequest):
         # The selector's own select_related makes Django ignore list_select_related: join the assignee here.

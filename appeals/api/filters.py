@@ -1,4 +1,5 @@
 import django_filters
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import F, Q, QuerySet
 
 from appeals import selectors
@@ -37,7 +38,7 @@ def _nullable(queryset: QuerySet, name: str) -> bool:
         return False
     try:
         return queryset.model._meta.get_field(name).null
-    except Exception:  # an annotation such as due_at: may be NULL
+    except FieldDoesNotExist:  # an annotation such as due_at: may be NULL
         return True
 
 

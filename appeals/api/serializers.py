@@ -24,6 +24,7 @@ from appeals.models import (
 )
 from core.access import author_shown
 from core.fields import MomentField
+from core.filters import MAX_ID
 from publics.api.serializers import RegionCodeField
 from publics.models import Organization
 
@@ -148,7 +149,7 @@ class RequiredReasonSerializer(serializers.Serializer):
 
 
 class AssignSerializer(serializers.Serializer):
-    assignee = serializers.IntegerField(min_value=1, help_text="User id.")
+    assignee = serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text="User id.")
 
 
 class RedirectSerializer(serializers.Serializer):
@@ -164,7 +165,9 @@ class RejectSerializer(serializers.Serializer):
 
 
 class DuplicateSerializer(serializers.Serializer):
-    duplicate_of = serializers.IntegerField(min_value=1, help_text="Id of the appeal this one repeats.")
+    duplicate_of = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, help_text="Id of the appeal this one repeats."
+    )
     reason = serializers.CharField(max_length=2_000, required=False, default="", allow_blank=True)
 
 
