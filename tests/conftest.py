@@ -13,6 +13,17 @@ from rest_framework.test import APIClient
 from tests.factories import OrganizationFactory, PageFactory, UserFactory, member, region
 
 NO_SKIP = os.environ.get("OTKLIK_NO_SKIP") == "1"
+# The users of the `world` fixture, one per role (and a stranger with no role).
+PERSONAS = (
+    "operator_a",
+    "operator_b",
+    "analyst_x",
+    "auditor_x",
+    "auditor_federal",
+    "admin",
+    "integration_a",
+    "stranger",
+)
 
 
 def pytest_configure(config):
@@ -98,19 +109,7 @@ def world(db) -> World:
     org_b = OrganizationFactory(name="Больница №2 (Калининград)", region=kaliningrad, kind="hospital")
     page_a = PageFactory(organization=org_a, platform="vk")
     page_b = PageFactory(organization=org_b, platform="max")
-    users = {
-        name: UserFactory(username=name)
-        for name in (
-            "operator_a",
-            "operator_b",
-            "analyst_x",
-            "auditor_x",
-            "auditor_federal",
-            "admin",
-            "integration_a",
-            "stranger",
-        )
-    }
+    users = {name: UserFactory(username=name) for name in PERSONAS}
     member(users["operator_a"], "operator", organization=org_a)
     member(users["operator_b"], "operator", organization=org_b)
     member(users["analyst_x"], "analyst", region=moscow)

@@ -22,6 +22,13 @@ class SweepResult:
     breaches: int = 0
 
 
+# Each target: its name, the moment it was met, its deadline, and whether its breach was announced.
+_TARGETS = (
+    ("first_response", "first_responded_at", "first_response_due_at", "first_response_breached"),
+    ("resolution", "resolved_at", "resolution_due_at", "resolution_breached"),
+)
+
+
 def _sweep_one(appeal: Appeal, schedule: worktime.Schedule, now: dt.datetime) -> list[AppealEvent]:
     """Announce every line the appeal has crossed by `now`, once, and set its next check."""
     events: list[AppealEvent] = []
@@ -30,25 +37,11 @@ def _sweep_one(appeal: Appeal, schedule: worktime.Schedule, now: dt.datetime) ->
         events.append(system_event(appeal, action=action, at=now, data=data))
 
     if sla.is_running(appeal.status):
-        if (
-            appeal.first_responded_at is None
-            and appeal.first_response_due_at
-            and appeal.first_response_due_at <= now
-            and not appeal.first_response_breached
-        ):
-            appeal.first_response_breached = True
-            announce(
-                EventAction.SLA_BREACHED,
-                {"target": "first_response", "due_at": appeal.first_response_due_at.isoformat()},
-            )
-        if (
-            appeal.resolved_at is None
-            and appeal.resolution_due_at
-            and appeal.resolution_due_at <= now
-            and not appeal.resolution_breached
-        ):
-            appeal.resolution_breached = True
-            announce(EventAction.SLA_BREACHED, {"target": "resolution", "due_at": appeal.resolution_due_at.isoformat()})
+        for target, done, due, flag in _TARGETS:
+            deadline = getattr(appeal, due)
+            if getattr(appeal, done) is None and deadline and deadline <= now and not getattr(appeal, flag):
+                setattr(appeal, flag, True)
+                announce(EventAction.SLA_BREACHED, {"target": target, "due_at": deadline.isoformat()})
         target = "first_response" if appeal.first_responded_at is None else "resolution"
         breached = appeal.first_response_breached if target == "first_response" else appeal.resolution_breached
         for percent, moment in sla.warning_points(appeal, schedule):

@@ -7,20 +7,10 @@ from appeals.models import CalendarOverride, SlaPolicy
 from core.access import SYSTEM, scope_for
 from core.errors import Refused
 from publics import selectors as registry
+from tests.conftest import PERSONAS
 from tests.factories import make_appeal, region
 
 pytestmark = pytest.mark.django_db
-
-PERSONAS = [
-    "operator_a",
-    "operator_b",
-    "analyst_x",
-    "auditor_x",
-    "auditor_federal",
-    "admin",
-    "integration_a",
-    "stranger",
-]
 
 
 def test_object_predicates_agree_with_the_list_filters_for_every_persona(world):
