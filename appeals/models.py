@@ -351,8 +351,20 @@ class Appeal(models.Model):
             models.Index(fields=["due_at", "id"], name="appeal_due_idx"),
             models.Index(fields=["region", "due_at", "id"], name="appeal_region_due_idx"),
             models.Index(fields=["organization", "due_at", "id"], name="appeal_org_due_idx"),
-            # Lists by SLA state (breached, at risk, ...) in their default order.
-            models.Index("sla_state", F("received_at").desc(), F("id").desc(), name="appeal_state_received_idx"),
+            # Lists by SLA state (breached, at risk, ...) in their default order; with the running deadline in it,
+            # a state's count (`sla_state_q`: the stored state, or a passed deadline) is read off the index alone.
+            models.Index(
+                fields=["sla_state", "-received_at", "-id"], include=["due_at"], name="appeal_state_received_idx"
+            ),
+            # Running appeals (open, clock not paused): the overdue ones (`overdue_q`) newest first, read off the index
+            # with the deadline in it, and counted by deadline. Partial: their size follows the open appeals.
+            models.Index(
+                fields=["-received_at", "-id"],
+                include=["due_at"],
+                condition=Q(status__in=RUNNING_STATUSES),
+                name="appeal_running_received_idx",
+            ),
+            models.Index(fields=["due_at"], condition=Q(status__in=RUNNING_STATUSES), name="appeal_running_due_idx"),
             # Lists in their default order (newest first, id breaking ties), read straight off the index: the
             # federation's list, and an analyst's or an operator's narrowed to their regions or organisations.
             # They also serve reports by period of receipt (ratings, exports).

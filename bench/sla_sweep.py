@@ -38,14 +38,22 @@ import argparse
 import contextlib
 import datetime as dt
 import json
-import os
 import random
 import statistics
 import time
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
+from bench._appeals import (
+    Progress,
+    admin_execute,
+    bench_database_url,
+    bulk_loading,
+    configure_django,
+    copy_rows,
+    execute,
+)
 from bench._common import machine_load
 
 DATABASE_NAME = "otklik_sweep_bench"
@@ -111,6 +119,8 @@ TEMPLATE_COLUMNS = (
     "first_response_breached",
     "resolution_breached",
     "sla_next_check_at",
+    "sla_state",
+    "due_at",
 )
 SWEEP_COLUMNS = (
     "first_response_breached",
@@ -118,48 +128,9 @@ SWEEP_COLUMNS = (
     "sla_warned_percent",
     "sla_warn_from",
     "sla_next_check_at",
+    "sla_state",
+    "due_at",
 )
-
-
-# Setup ------------------------------------------------------------------------------------------------------
-
-
-def bench_database_url(name: str) -> str:
-    """The PostgreSQL server of DATABASE_URL when it is one (CI, another host), else 127.0.0.1 as root."""
-    base = os.environ.get("DATABASE_URL", "")
-    if not base.startswith(("postgres://", "postgresql://")):
-        base = "postgres://root@127.0.0.1:5432/postgres"
-    parts = urlsplit(base)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, ""))
-
-
-def configure_django(database_url: str) -> None:
-    """Production settings (DEBUG off) on the bench database; call before django.setup()."""
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.production"
-    os.environ["DATABASE_URL"] = database_url
-    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-not-for-production")
-    os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
-    os.environ["DEBUG"] = "false"
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-
-
-def admin_execute(database_url: str, *statements: str) -> None:
-    """Run statements on the server's `postgres` database (CREATE/DROP DATABASE cannot run in the bench one)."""
-    import psycopg
-
-    parts = urlsplit(database_url)
-    admin_url = urlunsplit((parts.scheme, parts.netloc, "/postgres", parts.query, ""))
-    with psycopg.connect(admin_url, autocommit=True) as connection:
-        for statement in statements:
-            connection.execute(statement)
-
-
-class Progress:
-    def __init__(self) -> None:
-        self.began = time.perf_counter()
-
-    def __call__(self, message: str) -> None:
-        print(f"[{time.perf_counter() - self.began:7.1f}s] {message}", flush=True)
 
 
 # Fixtures and templates -------------------------------------------------------------------------------------
@@ -256,8 +227,9 @@ def _intake(rng: random.Random, fixture: Fixture, received_at: dt.datetime, kind
 
 def open_appeal(rng: random.Random, fixture: Fixture, now: dt.datetime):
     """An open appeal as the system holds it at `now`, the sweep having run every minute until then."""
-    from appeals import services, sla
+    from appeals import sla
     from appeals.models import AppealKind, Status
+    from appeals.services.sweep import _sweep_one
 
     formal = rng.random() < 0.15
     if formal:  # 59-FZ appeals live up to 30 days (60 when extended); a tail is already overdue
@@ -270,7 +242,7 @@ def open_appeal(rng: random.Random, fixture: Fixture, now: dt.datetime):
     if status != Status.NEW:
         changed_at = appeal.registered_at + (now - appeal.registered_at) * rng.random()
         # _sweep_one is the sweep's own step: it announces the lines crossed before the change.
-        services._sweep_one(appeal, schedule, changed_at)
+        _sweep_one(appeal, schedule, changed_at)
         appeal.status = status
         appeal.assignee_id = fixture.operator_id
         if status == Status.ANSWERED:  # as appeal_reply: the clock now runs for resolution
@@ -279,7 +251,7 @@ def open_appeal(rng: random.Random, fixture: Fixture, now: dt.datetime):
         elif status == Status.WAITING:
             appeal.paused_at = changed_at
         sla.refresh_tracking(appeal, schedule, now=changed_at)
-    services._sweep_one(appeal, schedule, now)
+    _sweep_one(appeal, schedule, now)
     return appeal
 
 
@@ -307,39 +279,7 @@ def _template_row(number: int, appeal) -> tuple:
     return (number, *(getattr(appeal, column) for column in TEMPLATE_COLUMNS))
 
 
-def copy_rows(table: str, columns: tuple[str, ...], rows) -> None:
-    from django.db import connection
-
-    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
-
-
 # Loading ----------------------------------------------------------------------------------------------------
-
-
-def execute(sql: str, params: Any = None) -> list[tuple]:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchall() if cursor.description else []
-
-
-def secondary_indexes() -> list[tuple[str, str]]:
-    """(name, definition) of the appeal table's indexes that no constraint owns: dropped for a load."""
-    return [
-        (name, definition)
-        for name, definition in execute(
-            """
-            SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
-            FROM pg_index i
-            WHERE i.indrelid = 'appeals_appeal'::regclass
-              AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
-            ORDER BY 1
-            """
-        )
-    ]
 
 
 def insert_rows(first: int, last: int, *, due_stride: int, due_limit: int, progress: Progress) -> None:
@@ -370,12 +310,7 @@ def insert_rows(first: int, last: int, *, due_stride: int, due_limit: int, progr
 
 
 def load(first: int, last: int, *, with_due: bool, due_stride: int, due_limit: int, progress: Progress) -> None:
-    indexes = secondary_indexes()
-    execute("SET session_replication_role = replica")
-    execute("SET synchronous_commit = off")
-    try:
-        for name, _ in indexes:
-            execute(f"DROP INDEX {name}")
+    with bulk_loading(progress):
         if with_due:
             columns = ", ".join(TEMPLATE_COLUMNS)
             execute(
@@ -388,17 +323,6 @@ def load(first: int, last: int, *, with_due: bool, due_stride: int, due_limit: i
                 {"now": NOW},
             )
         insert_rows(first, last, due_stride=due_stride, due_limit=due_limit, progress=progress)
-    finally:
-        execute("RESET session_replication_role")
-        execute("RESET synchronous_commit")
-    execute("SET maintenance_work_mem = '512MB'")
-    execute("SET max_parallel_maintenance_workers = 2")
-    for name, definition in indexes:
-        execute(definition)
-        progress(f"  index {name} built")
-    execute("SELECT setval(pg_get_serial_sequence('appeals_appeal', 'id'), (SELECT max(id) FROM appeals_appeal))")
-    execute("VACUUM ANALYZE appeals_appeal")
-    progress("  VACUUM ANALYZE done")
 
 
 def build(args, progress: Progress) -> Fixture:

@@ -105,3 +105,23 @@ def test_the_queues_and_the_overdue_filter_are_read_off_indexes(api, world):
     assert "Seq Scan" not in overdue.explain()
     everything = Appeal.objects.order_by(F("due_at").asc(nulls_last=True), "id")
     assert "appeal_due_idx" in everything[:50].explain()
+
+
+@pytest.mark.postgres
+def test_the_overdue_list_and_the_breached_count_are_read_off_indexes_alone(api, world):
+    """bench.lists at 5M: the overdue list in the default order walks the running appeals' index (with their
+    deadline in it) instead of sorting every overdue appeal, and a state's capped count reads no table rows."""
+    from appeals import sla
+    from appeals.models import Appeal, SlaState
+
+    make_appeal(world.page_a, received_at=T0)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_sort = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+    now = T0 + dt.timedelta(days=3)
+    overdue = Appeal.objects.filter(sla.overdue_q(now)).order_by("-received_at", "-id")
+    assert "appeal_running_received_idx" in overdue[:50].explain()
+    assert "appeal_running_due_idx" in overdue.order_by().values("pk")[:10001].explain()
+    breached = Appeal.objects.filter(sla.sla_state_q(SlaState.BREACHED, now)).order_by().values("pk")[:10001]
+    assert "Index Only Scan using appeal_state_received_idx" in breached.explain()
