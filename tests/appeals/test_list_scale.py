@@ -125,3 +125,15 @@ def test_the_overdue_list_and_the_breached_count_are_read_off_indexes_alone(api,
     assert "appeal_running_due_idx" in overdue.order_by().values("pk")[:10001].explain()
     breached = Appeal.objects.filter(sla.sla_state_q(SlaState.BREACHED, now)).order_by().values("pk")[:10001]
     assert "Index Only Scan using appeal_state_received_idx" in breached.explain()
+
+
+def test_an_estimate_far_above_the_cap_is_given_without_counting(api, world, monkeypatch):
+    """Counting to the cap would read ten thousand rows for a figure the estimate gives anyway."""
+    from core import pagination
+
+    make_appeal(world.page_a, received_at=T0)
+    monkeypatch.setattr(pagination, "_estimated_count", lambda queryset: 2_000_000)
+    with CaptureQueriesContext(connection) as queries:
+        body = api.as_user(world.admin).get(URL).json()
+    assert (body["count"], body["count_is_exact"], len(body["results"])) == (2_000_000, False, 1)
+    assert not [q for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
