@@ -18,6 +18,7 @@ from functools import cached_property
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
 from django.db import connections
 from rest_framework.pagination import PageNumberPagination
@@ -30,7 +31,10 @@ def _estimated_count(queryset: Any) -> int | None:
     if connection.vendor != "postgresql":
         return None
     # The bare key query: planning the list's own joins and subqueries costs ten times more for the same estimate.
-    sql, params = queryset.order_by().values("pk").query.sql_with_params()
+    try:
+        sql, params = queryset.order_by().values("pk").query.sql_with_params()
+    except EmptyResultSet:  # a queryset known to be empty (a scope with no grant): nothing to plan
+        return 0
     with connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
         plan = cursor.fetchone()[0]

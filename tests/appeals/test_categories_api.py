@@ -85,8 +85,9 @@ def test_anonymous_caller_gets_401(api, world):
 def test_category_list_runs_a_constant_number_of_queries(api, world, django_assert_max_num_queries):
     client = api.as_user(world.operator_a)
     client.get("/api/v1/me/")
-    with django_assert_max_num_queries(3) as small:
+    # 4 on PostgreSQL: the planner's estimate is asked before the capped count (core/pagination.py).
+    with django_assert_max_num_queries(4) as small:
         client.get(URL, {"page_size": 1})
-    with django_assert_max_num_queries(3) as large:
+    with django_assert_max_num_queries(4) as large:
         client.get(URL, {"page_size": 500})
     assert len(small.captured_queries) == len(large.captured_queries)
