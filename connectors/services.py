@@ -91,8 +91,9 @@ def event_store(*, page: Page, accepted: Accepted, payload: dict[str, Any], now:
     payload_value = PlatformEvent._meta.get_field("payload").get_db_prep_save(payload, connection)
     received = PlatformEvent._meta.get_field("received_at").get_db_prep_save(now, connection)
     with connection.cursor() as cursor:
-        cursor.execute(  # noqa: S608  # the table name is the model's; every value is a parameter
-            f"INSERT INTO {table} (platform, page_id, event_key, event_type, payload, received_at, status, attempts, "
+        # The table name is the model's own; every value is a parameter.
+        cursor.execute(
+            f"INSERT INTO {table} (platform, page_id, event_key, event_type, payload, received_at, status, attempts, "  # noqa: S608
             "error, outcome) VALUES (%s, %s, %s, %s, %s, %s, %s, 0, '', '') "
             "ON CONFLICT (page_id, event_key) DO NOTHING RETURNING id",
             [page.platform, page.pk, accepted.key, accepted.event_type, payload_value, received, EventStatus.RECEIVED],
