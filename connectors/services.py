@@ -49,6 +49,7 @@ from connectors.platforms.base import (
     Edited,
     Ignored,
     Incoming,
+    object_or_empty,
 )
 from core.access import SYSTEM, Actor, require_manage, scope_for
 from core.cache import cache_add
@@ -350,7 +351,7 @@ def max_comments_poll(*, now: dt.datetime | None = None, client: httpx.Client | 
 
 
 def _store_polled_comment(page: Page, post: str, comment: dict[str, Any], *, now: dt.datetime) -> int:
-    body = comment.get("body") if isinstance(comment.get("body"), dict) else {}
+    body = object_or_empty(comment.get("body"))
     mid = body.get("mid")
     if not mid:
         return 0

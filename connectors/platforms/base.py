@@ -182,5 +182,10 @@ def as_id(value: Any, what: str) -> str:
     return text
 
 
+def object_or_empty(value: Any) -> dict[str, Any]:
+    """An optional object of a payload: itself, or {} when absent or of another type."""
+    return value if isinstance(value, dict) else {}
+
+
 def text_of(value: Any) -> str:
     return value if isinstance(value, str) else ""

@@ -28,6 +28,7 @@ from connectors.platforms.base import (
     from_unix,
     http_failure,
     network_failure,
+    object_or_empty,
     secret_matches,
     text_of,
 )
@@ -102,12 +103,12 @@ def parse(page: Any, payload: dict[str, Any], received_at: dt.datetime) -> list[
         ]
     message = as_dict(payload.get("message"), "message")
     mid = _mid(message)
-    sender = message.get("sender") if isinstance(message.get("sender"), dict) else {}
-    recipient = message.get("recipient") if isinstance(message.get("recipient"), dict) else {}
+    sender = object_or_empty(message.get("sender"))
+    recipient = object_or_empty(message.get("recipient"))
     occurred_at = _moment(message, payload)
     if sender.get("is_bot"):
-        link = message.get("link") if isinstance(message.get("link"), dict) else {}
-        linked = link.get("message") if isinstance(link.get("message"), dict) else {}
+        link = object_or_empty(message.get("link"))
+        linked = object_or_empty(link.get("message"))
         if update_type.endswith("_created") and link.get("type") == "reply" and linked.get("mid"):
             return [
                 CommunityAnswer(

@@ -27,6 +27,7 @@ from connectors.platforms.base import (
     from_unix,
     http_failure,
     network_failure,
+    object_or_empty,
     secret_matches,
     text_of,
 )
@@ -92,7 +93,7 @@ def parse(page: Any, payload: dict[str, Any], received_at: dt.datetime) -> list[
             )
         ]
     occurred_at = from_unix(message.get("date"))
-    sender = message.get("from") if isinstance(message.get("from"), dict) else {}
+    sender = object_or_empty(message.get("from"))
     if chat.get("type") == "private":
         author_id = as_id(sender.get("id"), "from.id")
         return [
@@ -112,9 +113,9 @@ def parse(page: Any, payload: dict[str, Any], received_at: dt.datetime) -> list[
     # The channel's discussion group: the automatic forward of each post opens the post's thread of comments.
     if message.get("is_automatic_forward"):
         return [Ignored("the automatic forward of the channel's post")]
-    replied = message.get("reply_to_message") if isinstance(message.get("reply_to_message"), dict) else {}
+    replied = object_or_empty(message.get("reply_to_message"))
     thread = message.get("message_thread_id")
-    sender_chat = message.get("sender_chat") if isinstance(message.get("sender_chat"), dict) else {}
+    sender_chat = object_or_empty(message.get("sender_chat"))
     channel_ids = {page.platform_id, page.platform_id.lstrip("@")}
     if str(sender_chat.get("id", "")) in channel_ids or text_of(sender_chat.get("username")) in channel_ids:
         # The channel answering in its comments: the first response of the comment it replies to.
@@ -177,9 +178,9 @@ def send(page: Any, call: Call, client: httpx.Client) -> SendResult:
             else SendResult(delivered=False, transient=True, error="not JSON", code="bad_answer")
         )
     if body.get("ok"):
-        result = body.get("result") if isinstance(body.get("result"), dict) else {}
+        result = object_or_empty(body.get("result"))
         return SendResult(delivered=True, message_id=str(result.get("message_id", "")))
-    parameters = body.get("parameters") if isinstance(body.get("parameters"), dict) else {}
+    parameters = object_or_empty(body.get("parameters"))
     retry_after = parameters.get("retry_after")
     code = body.get("error_code", response.status_code)
     return SendResult(
