@@ -69,7 +69,8 @@ def empty_appeal_tables(url: str) -> None:
         print("  (the database name has no 'bench' in it: appeal tables left as they are)")
         return
     with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE appeals_appealevent, appeals_reply, appeals_appeal")
+        # CASCADE: the rooms above appeals (connectors) reference appeals and replies.
+        cursor.execute("TRUNCATE appeals_appealevent, appeals_reply, appeals_appeal CASCADE")
 
 
 @dataclass(frozen=True)

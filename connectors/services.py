@@ -205,16 +205,18 @@ def _apply(event: PlatformEvent, action: Any, *, now: dt.datetime) -> tuple[str,
             author_name=action.author_name[:200],
         )
         appeal, created = appeal_services.appeal_create(actor=SYSTEM, page=page, data=data, now=now)
-        AppealSource.objects.get_or_create(
-            appeal=appeal,
-            defaults={
-                "page": page,
-                "conversation": action.conversation,
-                "target": action.target,
-                "url": action.url,
-                "received_at": action.occurred_at,
-            },
-        )
+        source = {
+            "page": page,
+            "conversation": action.conversation,
+            "target": action.target,
+            "url": action.url,
+            "received_at": action.occurred_at,
+        }
+        if created:
+            AppealSource.objects.create(appeal=appeal, **source)
+        else:
+            # Taken in before (another event of the same message, or an integration's push): keep its source.
+            AppealSource.objects.get_or_create(appeal=appeal, defaults=source)
         return ("appeal created" if created else "appeal existed"), appeal, created
     if isinstance(action, Edited | Deleted):
         return _record_author_change(event, action)
