@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -164,9 +164,9 @@ def event_process(*, event_id: int, now: dt.datetime | None = None) -> str | Non
                 outcome="; ".join(outcome for outcome, _, _ in results),
             )
             return event.status
-    except (Conflict, DatabaseError) as exc:
-        if isinstance(exc, Conflict) and exc.code != "conflict":
-            raise
+    except Exception as exc:
+        # A lock held by an operator (Conflict), the database busy, or a fault of ours: count the attempt, keep
+        # the error for the administrator, and leave the event to the pick-up until its attempts run out.
         attempts = PlatformEvent.objects.filter(pk=event_id).values_list("attempts", flat=True).first() or 0
         status = EventStatus.FAILED if attempts + 1 >= EVENT_MAX_ATTEMPTS else EventStatus.RECEIVED
         PlatformEvent.objects.filter(pk=event_id, status=EventStatus.RECEIVED).update(
@@ -281,6 +281,11 @@ def _record_community_answer(event: PlatformEvent, action: CommunityAnswer) -> t
         appeal = source.appeal if source else None
     if appeal is None:
         return "answers no known appeal", None, False
+    # Our own reply can come back before its delivery has recorded the platform's message id (the platform
+    # calls the webhook while our call is still being answered): the same text on its way is the echo.
+    on_its_way = [DeliveryStatus.SENDING, DeliveryStatus.DELIVERED]
+    if echo.filter(appeal=appeal, status__in=on_its_way, reply__text=action.text).exists():
+        return "our own delivery", None, False
     try:
         with _replies_from_platform():
             appeal_services.appeal_reply(

@@ -354,3 +354,22 @@ def test_deliveries_lost_with_the_broker_are_picked_up_when_due(
     assert services.deliveries_pick_up(now=timezone.now() + dt.timedelta(minutes=1)) == 1
     delivery.refresh_from_db()
     assert delivery.status == "delivered"
+
+
+def test_our_reply_coming_back_before_its_message_id_is_known_is_the_echo(
+    world, vk_page, hook, api, platform, django_capture_on_commit_callbacks
+):
+    from unittest import mock
+
+    appeal = _incoming(
+        hook, vk_page, vk(vk_page, "wall_reply_new", vk_comment(vk_page)), django_capture_on_commit_callbacks
+    )
+    with mock.patch("connectors.tasks.deliver_reply.apply_async"):
+        _reply(api, world.operator_a, appeal, django_capture_on_commit_callbacks, text="Уберём завтра.")
+    Delivery.objects.update(status="sending")  # the call is under way: VK already sends the callback
+    echo = vk_comment(
+        vk_page, comment_id=780, from_id=-int(vk_page.platform_id), text="Уберём завтра.", reply_to_comment=501
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        hook(vk_page, vk(vk_page, "wall_reply_new", echo))
+    assert Reply.objects.count() == 1
