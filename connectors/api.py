@@ -6,7 +6,6 @@ Thin views over connectors.selectors (reads) and connectors.services (writes), a
 from __future__ import annotations
 
 import django_filters
-from django.conf import settings
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -79,7 +78,7 @@ class PageWebhookSerializer(serializers.Serializer):
         return bool(page.webhook_secret)
 
     def get_poll_comments(self, page) -> bool:
-        connector = getattr(page, "connector", None) if hasattr(page, "connector") else None
+        connector = getattr(page, "connector", None)  # select_related; absent: RelatedObjectDoesNotExist
         return bool(connector and connector.poll_comments)
 
 
@@ -193,6 +192,10 @@ class PageWebhookViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         return selectors.pages_with_webhooks(self.request.user)
 
 
+# The appeal's page shows its latest deliveries; all of them are in /api/v1/deliveries/?appeal=<id>.
+LATEST_DELIVERIES = 50
+
+
 class AppealPlatformView(APIView):
     """Where the appeal came from and how its replies' deliveries went."""
 
@@ -207,7 +210,7 @@ class AppealPlatformView(APIView):
         deliveries = list(
             selectors.deliveries_visible_to(request.user)
             .filter(appeal_id=appeal.pk)
-            .order_by("-created_at", "-id")[: settings.REST_FRAMEWORK.get("PAGE_SIZE") or 50]
+            .order_by("-created_at", "-id")[:LATEST_DELIVERIES]
         )
         latest = deliveries[0] if deliveries else None
         data = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -34,6 +35,7 @@ from connectors.platforms.base import (
 )
 
 SECRET_HEADER = "X-Max-Bot-Api-Secret"  # noqa: S105  # a header name, not a secret
+SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{5,256}")
 MESSAGE_TYPES = frozenset({"message_created", "message_edited"})
 # The official schema pushes no comment events; some clients do, and polling stores what it reads as these.
 COMMENT_TYPES = frozenset({"comment_created", "comment_edited", "comment_removed"})
@@ -47,7 +49,14 @@ def _mid(message: dict[str, Any]) -> str:
     return as_id(as_dict(message.get("body"), "message.body").get("mid"), "body.mid")
 
 
+def secret_well_formed(value: str | None) -> bool:
+    """MAX's rule for the subscription's secret: 5 to 256 of A-Z, a-z, 0-9, `_` and `-`."""
+    return value is not None and SECRET_PATTERN.fullmatch(value) is not None
+
+
 def accept(page: Any, headers: Mapping[str, str], payload: dict[str, Any]) -> Accepted | Answer:
+    if not secret_well_formed(headers.get(SECRET_HEADER)):
+        raise Forbidden("secret")
     if not secret_matches(headers.get(SECRET_HEADER), page.webhook_secret):
         raise Forbidden("secret")
     update_type = payload.get("update_type")

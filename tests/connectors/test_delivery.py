@@ -373,3 +373,21 @@ def test_our_reply_coming_back_before_its_message_id_is_known_is_the_echo(
     with django_capture_on_commit_callbacks(execute=True):
         hook(vk_page, vk(vk_page, "wall_reply_new", echo))
     assert Reply.objects.count() == 1
+
+
+def test_a_reply_rolled_back_leaves_no_delivery(world, vk_page, hook, django_capture_on_commit_callbacks):
+    from unittest import mock
+
+    from appeals import services as appeal_services
+
+    appeal = _incoming(
+        hook, vk_page, vk(vk_page, "wall_reply_new", vk_comment(vk_page)), django_capture_on_commit_callbacks
+    )
+    with (
+        mock.patch("appeals.services.lifecycle.sla.refresh_tracking", side_effect=RuntimeError("crash after the hook")),
+        pytest.raises(RuntimeError),
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+    ):
+        appeal_services.appeal_reply(actor=world.operator_a, appeal_id=appeal.pk, text="Ответ")
+    assert not callbacks
+    assert not Delivery.objects.exists() and not Reply.objects.exists()

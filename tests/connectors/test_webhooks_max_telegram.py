@@ -186,3 +186,9 @@ def test_telegram_wrong_secret_is_403_and_no_update_id_is_400(tg_page, hook):
     del update["update_id"]
     assert hook(tg_page, update, headers=TG_SECRET).status_code == 400
     assert not PlatformEvent.objects.exists()
+
+
+def test_max_secret_outside_maxs_alphabet_is_refused_even_when_equal(max_page, hook):
+    max_page.webhook_secret = "abc"  # MAX accepts 5 to 256 of A-Z a-z 0-9 _ -
+    max_page.save()
+    assert hook(max_page, max_update("message_created"), headers={"X-Max-Bot-Api-Secret": "abc"}).status_code == 403
