@@ -294,3 +294,11 @@ CELERY_BEAT_SCHEDULE |= {
         "schedule": env_int("MAX_COMMENTS_POLL_SECONDS", 300),
     },
 }
+# The platforms' webhooks are a plain Django view: described in the schema by a hook (connectors/schema.py).
+SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
+    "drf_spectacular.hooks.postprocess_schema_enums",
+    "connectors.schema.add_webhooks",
+]
+SPECTACULAR_SETTINGS["TAGS"].append(
+    {"name": "connectors", "description": "Platform webhooks in, replies' deliveries out, raw platform events."}
+)

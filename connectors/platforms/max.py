@@ -43,6 +43,7 @@ HANDLED = MESSAGE_TYPES | COMMENT_TYPES | {"message_removed"}
 PAGE_RATE = 30  # requests per second per bot
 CONVERSATION_RATE = 2  # messages per second per chat
 IDEMPOTENT = False  # MAX takes no idempotency key
+COMMENT_PAGES = 10  # pages of comments read per post and poll: 1,000 comments
 
 
 def _mid(message: dict[str, Any]) -> str:
@@ -220,16 +221,24 @@ def recent_posts(page: Any, client: httpx.Client, *, count: int) -> list[str]:
 
 
 def post_comments(page: Any, post_mid: str, client: httpx.Client, *, since: dt.datetime | None) -> list[dict]:
-    """Comments under one post (newer than `since`), as MAX's message objects."""
+    """Comments under one post (newer than `since`), as MAX's message objects, following the page marker for at
+    most COMMENT_PAGES pages of 100."""
     params: dict[str, Any] = {"count": 100}
     if since is not None:
         params["after"] = int(since.timestamp() * 1000)
-    response = client.get(
-        f"{settings.MAX_API_BASE_URL.rstrip('/')}/messages/{post_mid}/comments",
-        params=params,
-        headers=_client_headers(page),
-    )
-    response.raise_for_status()
-    body = response.json()
-    comments = body.get("comments") or body.get("messages") or []
-    return [c for c in comments if isinstance(c, dict)]
+    comments: list[dict] = []
+    for _ in range(COMMENT_PAGES):
+        response = client.get(
+            f"{settings.MAX_API_BASE_URL.rstrip('/')}/messages/{post_mid}/comments",
+            params=params,
+            headers=_client_headers(page),
+        )
+        response.raise_for_status()
+        body = response.json()
+        batch = body.get("comments") or body.get("messages") or []
+        comments.extend(c for c in batch if isinstance(c, dict))
+        marker = body.get("marker")
+        if not marker or not batch:
+            break
+        params["marker"] = marker
+    return comments

@@ -72,3 +72,20 @@ def test_a_failing_channel_does_not_stop_the_others(max_page, world, httpserver,
     assert services.max_comments_poll() == 0
     assert PageConnector.objects.get(page=other).comments_polled_at is not None
     assert PageConnector.objects.get(page=max_page).comments_polled_at is None
+
+
+def test_polling_follows_the_marker_to_the_next_page_of_comments(
+    max_page, httpserver, settings, django_capture_on_commit_callbacks
+):
+    settings.MAX_API_BASE_URL = httpserver.url_for("/max")
+    PageConnector.objects.create(page=max_page, poll_comments=True)
+    httpserver.expect_request("/max/messages").respond_with_json({"messages": [{"body": {"mid": "mid.post1"}}]})
+    httpserver.expect_request(
+        "/max/messages/mid.post1/comments", query_string={"count": "100", "marker": "next-1"}
+    ).respond_with_json({"comments": [_comment("mid.cm2", "Второй", T0 * 1000 + 1)], "marker": None})
+    httpserver.expect_request("/max/messages/mid.post1/comments", query_string={"count": "100"}).respond_with_json(
+        {"comments": [_comment("mid.cm1", "Первый", T0 * 1000)], "marker": "next-1"}
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.max_comments_poll() == 2
+    assert sorted(Appeal.objects.values_list("external_id", flat=True)) == ["mid.cm1", "mid.cm2"]
