@@ -192,3 +192,15 @@ def test_max_secret_outside_maxs_alphabet_is_refused_even_when_equal(max_page, h
     max_page.webhook_secret = "abc"  # MAX accepts 5 to 256 of A-Z a-z 0-9 _ -
     max_page.save()
     assert hook(max_page, max_update("message_created"), headers={"X-Max-Bot-Api-Secret": "abc"}).status_code == 403
+
+
+def test_telegram_group_chatter_outside_the_posts_threads_is_not_an_appeal(
+    tg_page, hook, django_capture_on_commit_callbacks
+):
+    update = tg_comment(tg_page, update_id=700300)
+    del update["message"]["message_thread_id"]
+    del update["message"]["reply_to_message"]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert hook(tg_page, update, headers=TG_SECRET).status_code == 200
+    assert PlatformEvent.objects.get().status == EventStatus.IGNORED
+    assert not Appeal.objects.exists()

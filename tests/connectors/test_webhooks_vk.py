@@ -266,3 +266,46 @@ def test_a_malformed_known_event_is_stored_and_fails_visibly_not_silently(
     event = PlatformEvent.objects.get()
     assert event.status == EventStatus.FAILED and "from_id" in event.error
     assert not Appeal.objects.exists()
+
+
+def test_a_private_message_edit_is_recorded_and_the_communitys_own_is_not(
+    vk_page, hook, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        hook(vk_page, vk(vk_page, "message_new", {"message": vk_message(), "client_info": CLIENT_INFO}))
+        hook(
+            vk_page,
+            vk(
+                vk_page,
+                "message_edit",
+                vk_message(text="Почему не работает кружок робототехники?", update_time=T0 + 90),
+            ),
+        )
+        own = vk_message(message_id=9010, from_id=-int(vk_page.platform_id), out=1, peer_id=7002, text="Исправлено")
+        hook(vk_page, vk(vk_page, "message_edit", own))
+    appeal = Appeal.objects.get()
+    edit = AppealEvent.objects.get(appeal=appeal, action="author_edited")
+    assert edit.data["text"] == "Почему не работает кружок робототехники?"
+    assert edit.created_at == AT_T0 + dt.timedelta(seconds=90)
+    assert PlatformEvent.objects.filter(status=EventStatus.IGNORED).count() == 1
+
+
+def test_a_community_comment_that_answers_nothing_and_an_answer_to_a_closed_appeal_are_ignored(
+    vk_page, hook, django_capture_on_commit_callbacks
+):
+    own = vk_comment(vk_page, comment_id=600, from_id=-int(vk_page.platform_id), text="Анонс: субботник")
+    with django_capture_on_commit_callbacks(execute=True):
+        hook(vk_page, vk(vk_page, "wall_reply_new", own))
+    assert PlatformEvent.objects.get().outcome == "the community's comment answers no comment"
+    assert not Appeal.objects.exists()
+    from appeals.services import appeal_reject
+    from core.access import SYSTEM
+
+    with django_capture_on_commit_callbacks(execute=True):
+        hook(vk_page, vk(vk_page, "wall_reply_new", vk_comment(vk_page)))
+    appeal_reject(actor=SYSTEM, appeal_id=Appeal.objects.get().pk, reason="spam")
+    answer = vk_comment(vk_page, comment_id=601, from_id=-int(vk_page.platform_id), text="Ответ", reply_to_comment=501)
+    with django_capture_on_commit_callbacks(execute=True):
+        hook(vk_page, vk(vk_page, "wall_reply_new", answer))
+    assert PlatformEvent.objects.order_by("-id").first().outcome == "the appeal is not open"
+    assert not Reply.objects.exists()
