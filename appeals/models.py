@@ -4,6 +4,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -302,6 +303,13 @@ class Appeal(models.Model):
     first_response_breached = models.BooleanField(_("first response breached"), default=False)
     resolution_breached = models.BooleanField(_("resolution breached"), default=False)
     sla_next_check_at = models.DateTimeField(_("next SLA check at"), null=True, blank=True)
+    # The SLA state and the running deadline (the earliest unmet one) as of the last write of the clock, kept by
+    # appeals.sla.refresh_tracking: lists filter, order and count by them through indexes (appeals.sla explains
+    # how they are advanced to "now" exactly).
+    sla_state = models.CharField(_("SLA state"), max_length=16, choices=SlaState.choices, default=SlaState.ON_TRACK)
+    due_at = models.DateTimeField(_("due at"), null=True, blank=True)
+    # The text as a Russian full-text document: a trigger keeps it on PostgreSQL (migration 0012); NULL on SQLite.
+    search_vector = SearchVectorField(_("search vector"), null=True, editable=False)
     # Links between cases.
     redirected_to = models.OneToOneField(
         "self", models.PROTECT, null=True, blank=True, related_name="redirected_from", verbose_name=_("redirected to")
@@ -338,9 +346,13 @@ class Appeal(models.Model):
                 condition=Q(sla_next_check_at__isnull=False),
                 name="appeal_sla_next_check_idx",
             ),
-            # Operators' and analysts' queues: open appeals of an organisation / region ordered by deadline.
-            models.Index(fields=["organization", "status", "first_response_due_at"], name="appeal_org_status_due_idx"),
-            models.Index(fields=["region", "status", "first_response_due_at"], name="appeal_region_status_due_idx"),
+            # Queues by the nearest running deadline (no deadline last: closed appeals have none), and the overdue
+            # ones (due_at in the past while the clock runs), for the federation, a region and an organisation.
+            models.Index(fields=["due_at", "id"], name="appeal_due_idx"),
+            models.Index(fields=["region", "due_at", "id"], name="appeal_region_due_idx"),
+            models.Index(fields=["organization", "due_at", "id"], name="appeal_org_due_idx"),
+            # Lists by SLA state (breached, at risk, ...) in their default order.
+            models.Index("sla_state", F("received_at").desc(), F("id").desc(), name="appeal_state_received_idx"),
             # Lists in their default order (newest first, id breaking ties), read straight off the index: the
             # federation's list, and an analyst's or an operator's narrowed to their regions or organisations.
             # They also serve reports by period of receipt (ratings, exports).

@@ -1,12 +1,14 @@
-"""Reads of appeals, narrowed to the caller's scope (core.access) and annotated with their SLA state.
+"""Reads of appeals, narrowed to the caller's scope (core.access).
 
-The SLA state, the overdue flag and the active deadline are computed by the database at read time from the
-stored deadlines and the given moment (`appeals.sla.annotate_sla`, the one definition), so a list can be
-filtered and ordered by them and they are never stale, whatever the sweep has got to.
+The SLA state and the running deadline are stored on the appeal (kept by appeals.sla.refresh_tracking), so a list
+filters, orders and counts by them through indexes; `appeals.sla.current_facts` and `sla_state_q` advance the
+stored state to the moment of the request, so they are never stale, whatever the sweep has got to.
 """
 
 import datetime as dt
 
+from django.contrib.postgres.search import SearchQuery
+from django.db import connection
 from django.db.models import Case, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 
 from appeals import sla
@@ -15,12 +17,13 @@ from core.access import Actor, Mode, may_see_personal_data, scope_for
 from publics.models import Organization
 
 
-def appeals_visible_to(user: Actor, *, mode: Mode = "read", now: dt.datetime | None = None) -> QuerySet[Appeal]:
-    """Appeals the user may see (or, with mode="manage", handle), joined for display and SLA-annotated."""
+def appeals_visible_to(user: Actor, *, mode: Mode = "read") -> QuerySet[Appeal]:
+    """Appeals the user may see (or, with mode="manage", handle), joined for display."""
     scope = scope_for(user)
     appeals = Appeal.objects.filter(
         scope.filter_q(mode=mode, region="region_id", organization="organization_id", page="page_id")
     ).select_related("organization__region", "region", "page", "policy")
+    appeals = appeals.defer("search_vector")  # the search's own column, never shown
     # Reverse one-to-one links as ids, so a list needs no query per row to show them.
     appeals = appeals.annotate(
         redirected_from_id=Subquery(Appeal.objects.filter(redirected_to=OuterRef("pk")).order_by().values("pk")[:1]),
@@ -32,15 +35,34 @@ def appeals_visible_to(user: Actor, *, mode: Mode = "read", now: dt.datetime | N
             output_field=IntegerField(),
         )
     )
-    return sla.annotate_sla(appeals, now=now)
+    return appeals
+
+
+def appeals_in_state(queryset: QuerySet[Appeal], states: list[str], *, now: dt.datetime) -> QuerySet[Appeal]:
+    """Appeals whose SLA state as of `now` is one of `states`."""
+    condition = Q()
+    for state in states:
+        condition |= sla.sla_state_q(state, now)
+    return queryset.filter(condition)
+
+
+def appeals_overdue(queryset: QuerySet[Appeal], overdue: bool, *, now: dt.datetime) -> QuerySet[Appeal]:
+    return queryset.filter(sla.overdue_q(now)) if overdue else queryset.exclude(sla.overdue_q(now))
 
 
 def appeals_search(queryset: QuerySet[Appeal], value: str, *, user: Actor) -> QuerySet[Appeal]:
     """Appeals whose text (or external id) matches, and whose author's name does where `user` may see names.
 
-    A user who sees names masked must not find appeals by them either: a search is a way to read a field.
+    On PostgreSQL the text is searched as Russian full text (word forms match: «мусор» finds «мусора»), through
+    the GIN index of `search_vector`; elsewhere (the SQLite demo) as a substring. Names are matched as
+    substrings (a trigram index on PostgreSQL). A user who sees names masked must not find appeals by them
+    either: a search is a way to read a field.
     """
-    condition = Q(text__icontains=value) | Q(external_id=value)
+    if connection.vendor == "postgresql":
+        condition = Q(search_vector=SearchQuery(value, config="russian", search_type="websearch"))
+    else:
+        condition = Q(text__icontains=value)
+    condition |= Q(external_id=value)
     if may_see_personal_data(user):
         condition |= Q(author_name__icontains=value)
     return queryset.filter(condition)

@@ -274,24 +274,40 @@ def warning_points(appeal: Appeal, schedule: worktime.Schedule) -> list[tuple[in
 
 
 def refresh_tracking(appeal: Appeal, schedule: worktime.Schedule, *, now: dt.datetime) -> None:
-    """Recompute `sla_warn_from` and `sla_next_check_at`: when the sweep must look at this appeal next.
+    """Recompute `sla_warn_from` and `sla_next_check_at` (when the sweep must look at this appeal next), and the
+    stored `sla_state` and `due_at` as of `now`.
 
     A paused or finished appeal needs no check; otherwise the next line is the earliest of an unsent warning
-    threshold and an unmet, not yet announced deadline.
+    threshold, the moment the appeal becomes at risk, and an unmet, not yet announced deadline: every moment at
+    which its state changes by time alone, so the sweep keeps the stored state right at each line it crosses.
+    Every write of an appeal's clock (intake, transitions, recompute, the sweep) ends here.
     """
     appeal.sla_warn_from = None
     appeal.sla_next_check_at = None
-    if not is_running(appeal.status) or appeal.policy is None:
-        return
-    points = warning_points(appeal, schedule)
-    if points:
-        appeal.sla_warn_from = points[0][1]
-    lines = [moment for percent, moment in points if percent > appeal.sla_warned_percent]
-    if appeal.first_responded_at is None and appeal.first_response_due_at and not appeal.first_response_breached:
-        lines.append(appeal.first_response_due_at)
-    if appeal.resolved_at is None and appeal.resolution_due_at and not appeal.resolution_breached:
-        lines.append(appeal.resolution_due_at)
-    appeal.sla_next_check_at = min(lines) if lines else None
+    if is_running(appeal.status) and appeal.policy is not None:
+        points = warning_points(appeal, schedule)
+        if points:
+            appeal.sla_warn_from = points[0][1]
+        lines = [moment for percent, moment in points if percent > appeal.sla_warned_percent]
+        if appeal.sla_warn_from is not None and appeal.sla_warn_from > now:
+            lines.append(appeal.sla_warn_from)
+        if appeal.first_responded_at is None and appeal.first_response_due_at and not appeal.first_response_breached:
+            lines.append(appeal.first_response_due_at)
+        if appeal.resolved_at is None and appeal.resolution_due_at and not appeal.resolution_breached:
+            lines.append(appeal.resolution_due_at)
+        appeal.sla_next_check_at = min(lines) if lines else None
+    store_state(appeal, now=now)
+
+
+def store_state(appeal: Appeal, *, now: dt.datetime) -> None:
+    """Set the stored `sla_state` and `due_at` from the appeal's facts as of `now` (not saved)."""
+    facts = sla_facts(appeal, now=now)
+    appeal.sla_state = facts.sla_state
+    appeal.due_at = facts.due_at
+
+
+# Fields every write of an appeal's clock changes: a service that saves selected fields saves these.
+TRACKING_FIELDS = ["sla_warn_from", "sla_next_check_at", "sla_state", "due_at"]
 
 
 # State: the one definition of running, late, met, on time and breached ----------------------------------------
@@ -299,6 +315,12 @@ def refresh_tracking(appeal: Appeal, schedule: worktime.Schedule, *, now: dt.dat
 # Each rule is written twice, in Python for one appeal in memory and as a query expression for the database to
 # filter, order and count by; tests/appeals/test_sla_state_agreement.py holds every pair equal over every status
 # and clock position. Services, selectors, measures and exports take them from here, nowhere else.
+#
+# `sla_facts` computes an appeal's state from its deadlines, times and flags: the definition, and the oracle of the
+# stored state. The stored `sla_state` and `due_at` (kept by `refresh_tracking`) let lists filter, order and count
+# through indexes; between two writes only time moves a running appeal's state, on_track -> at_risk -> breached,
+# so `current_facts` and `sla_state_q` advance the stored state to any later moment exactly, with no CASE over
+# the table and whatever the sweep has got to.
 
 
 def is_running(status: str) -> bool:
@@ -330,6 +352,14 @@ def is_overdue(appeal: Appeal, *, now: dt.datetime) -> bool:
 
 
 def overdue_q(now: dt.datetime) -> Q:
+    """`is_overdue` as a condition on the stored running deadline (the earliest unmet one): served by the
+    (scope, due_at) indexes."""
+    return Q(status__in=RUNNING_STATUSES, due_at__lt=now)
+
+
+def overdue_from_deadlines_q(now: dt.datetime) -> Q:
+    """`is_overdue` from the two deadlines themselves: the oracle of `overdue_q`, and for rows whose stored
+    fields are being filled (migrations)."""
     first_late = Q(first_responded_at__isnull=True, first_response_due_at__lt=now)
     resolution_late = Q(resolved_at__isnull=True, resolution_due_at__lt=now)
     return Q(status__in=RUNNING_STATUSES) & (first_late | resolution_late)
@@ -429,7 +459,12 @@ class SlaFacts:
 
 
 def sla_facts(appeal: Appeal, *, now: dt.datetime) -> SlaFacts:
-    """The SLA state, overdue flag and running deadline of one appeal in memory: the twin of `annotate_sla`."""
+    """The SLA state, overdue flag and running deadline of one appeal in memory, from its deadlines, times and
+    flags: the definition, which the stored state must always equal (tests/appeals/test_stored_sla_state.py).
+
+    The running deadline (`due_at`) is the earliest unmet deadline of an open appeal: it is overdue exactly when
+    that moment has passed while the clock runs, and the queue orders by it.
+    """
     final = is_final(appeal.status)
     overdue = is_overdue(appeal, now=now)
     if appeal.status == Status.WAITING:
@@ -442,37 +477,91 @@ def sla_facts(appeal: Appeal, *, now: dt.datetime) -> SlaFacts:
         state = SlaState.AT_RISK
     else:
         state = SlaState.ON_TRACK
-    if final:
-        due_at = None
-    elif appeal.first_responded_at is None:
-        due_at = appeal.first_response_due_at
-    elif appeal.resolved_at is None:
-        due_at = appeal.resolution_due_at
-    else:
-        due_at = None
+    due_at = None
+    if not final:
+        unmet = [
+            due
+            for done, due in (
+                (appeal.first_responded_at, appeal.first_response_due_at),
+                (appeal.resolved_at, appeal.resolution_due_at),
+            )
+            if done is None and due is not None
+        ]
+        due_at = min(unmet) if unmet else None
     return SlaFacts(sla_state=str(state), is_overdue=overdue, due_at=due_at)
 
 
+def current_facts(appeal: Appeal, *, now: dt.datetime) -> SlaFacts:
+    """The stored state advanced to `now`: equal to `sla_facts(appeal, now=now)` for any `now` after the appeal's
+    last write, with no recomputation (a list shows it for every row at no cost)."""
+    overdue = is_running(appeal.status) and _before(appeal.due_at, now)
+    state = appeal.sla_state
+    if state in _TIME_DRIVEN:
+        if overdue:
+            state = SlaState.BREACHED
+        elif state == SlaState.ON_TRACK and appeal.sla_warn_from is not None and appeal.sla_warn_from <= now:
+            state = SlaState.AT_RISK
+    return SlaFacts(sla_state=str(state), is_overdue=overdue, due_at=appeal.due_at)
+
+
+# The stored states that time alone moves on (the others change only when the appeal is written).
+_TIME_DRIVEN = (SlaState.ON_TRACK, SlaState.AT_RISK)
+
+
+def sla_state_q(state: str, now: dt.datetime) -> Q:
+    """Appeals whose state as of `now` is `state` (the twin of `current_facts`): plain conditions on stored
+    columns, so the database filters and counts them through indexes instead of computing a CASE per row."""
+    late = Q(sla_state__in=_TIME_DRIVEN, due_at__lt=now)
+    warned = Q(sla_warn_from__lte=now)
+    if state == SlaState.BREACHED:
+        return Q(sla_state=SlaState.BREACHED) | late
+    if state == SlaState.AT_RISK:
+        return (Q(sla_state=SlaState.AT_RISK) | (Q(sla_state=SlaState.ON_TRACK) & warned)) & ~late
+    if state == SlaState.ON_TRACK:
+        return Q(sla_state=SlaState.ON_TRACK) & ~warned & ~late
+    return Q(sla_state=state)
+
+
 def annotate_sla(queryset: QuerySet[Appeal], *, now: dt.datetime | None = None) -> QuerySet[Appeal]:
-    """Add `sla_state`, `is_overdue` and `due_at` (the deadline the clock runs for now) as of `now`."""
+    """Add `is_overdue` and `current_sla_state` (the state as of `now`) for code that needs them in SQL, from
+    the stored columns; `due_at` is a column itself."""
     now = now or timezone.now()
-    moment = Value(now, output_field=DateTimeField())
     return queryset.annotate(
         is_overdue=Case(When(overdue_q(now), then=Value(True)), default=Value(False), output_field=BooleanField()),
-        sla_state=Case(
+        current_sla_state=Case(
+            *(When(sla_state_q(state, now), then=Value(state)) for state in (SlaState.BREACHED, SlaState.AT_RISK)),
+            default=F("sla_state"),
+            output_field=CharField(),
+        ),
+    )
+
+
+def sla_from_deadlines(now: dt.datetime) -> dict[str, Case]:
+    """`sla_state` and `due_at` as the database computes them from the deadlines, times and flags, exactly as
+    `sla_facts` does: to fill the stored columns in one UPDATE (the migration that added them) and to check them
+    at national scale (`manage.py verify_sla_state`)."""
+    moment = Value(now, output_field=DateTimeField())
+    first_unmet = Q(first_responded_at__isnull=True, first_response_due_at__isnull=False)
+    resolution_unmet = Q(resolved_at__isnull=True, resolution_due_at__isnull=False)
+    return {
+        "sla_state": Case(
             When(status=Status.WAITING, then=Value(SlaState.PAUSED)),
-            When(was_late_q() | overdue_q(now), then=Value(SlaState.BREACHED)),
+            When(was_late_q() | overdue_from_deadlines_q(now), then=Value(SlaState.BREACHED)),
             When(status__in=FINAL_STATUSES, then=Value(SlaState.MET)),
             When(first_responded_at__isnull=False, resolution_due_at__isnull=True, then=Value(SlaState.MET)),
             When(sla_warn_from__lte=moment, then=Value(SlaState.AT_RISK)),
             default=Value(SlaState.ON_TRACK),
             output_field=CharField(),
         ),
-        due_at=Case(
+        "due_at": Case(
             When(status__in=FINAL_STATUSES, then=Value(None)),
-            When(first_responded_at__isnull=True, then=F("first_response_due_at")),
-            When(resolved_at__isnull=True, then=F("resolution_due_at")),
+            When(
+                first_unmet & resolution_unmet & Q(resolution_due_at__lt=F("first_response_due_at")),
+                then=F("resolution_due_at"),
+            ),
+            When(first_unmet, then=F("first_response_due_at")),
+            When(resolution_unmet, then=F("resolution_due_at")),
             default=Value(None),
             output_field=DateTimeField(),
         ),
-    )
+    }

@@ -15,11 +15,12 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import ValidationError as InputError
 
-from appeals import selectors
+from appeals import selectors, sla
 from appeals.actions import ACTIONS, actions_allowed
 from appeals.models import Appeal, AppealEvent, Category, RejectReason, Reply, SlaState
 from core.access import author_shown, managers_q
@@ -272,8 +273,8 @@ class AppealAdmin(ScopedModelAdmin):
 
     @admin.display(description=_("SLA"), ordering="sla_state")
     def sla(self, appeal: Appeal) -> str:
-        state = getattr(appeal, "sla_state", "")
-        label = SlaState(state).label if state else "—"
+        state = sla.current_facts(appeal, now=timezone.now()).sla_state
+        label = SlaState(state).label
         return format_html('<b style="color:{}">{}</b>', _STATE_COLOURS.get(state, "#555"), label)
 
     @admin.display(description=_("due at"), ordering="due_at")

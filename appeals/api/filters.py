@@ -1,6 +1,9 @@
+import datetime as dt
+
 import django_filters
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import F, Q, QuerySet
+from django.utils import timezone
 
 from appeals import selectors
 from appeals.models import Appeal, AppealKind, Category, Channel, Priority, SlaPolicy, SlaState, Status
@@ -33,12 +36,12 @@ class NullsLastOrderingFilter(StrictOrderingFilter):
 
 
 def _nullable(queryset: QuerySet, name: str) -> bool:
-    """Whether the model field `name` may be NULL; annotations (due_at, priority_rank) say by their own rule."""
+    """Whether the model field `name` may be NULL; an annotation (priority_rank) says by its own rule."""
     if name == "priority_rank":
         return False
     try:
         return queryset.model._meta.get_field(name).null
-    except FieldDoesNotExist:  # an annotation such as due_at: may be NULL
+    except FieldDoesNotExist:  # another annotation: may be NULL
         return True
 
 
@@ -49,9 +52,11 @@ class AppealFilter(django_filters.FilterSet):
         choices=Status.choices, distinct=False, help_text="Status(es); repeat for several."
     )
     sla_state = django_filters.MultipleChoiceFilter(
-        choices=SlaState.choices, distinct=False, help_text="SLA state(s) as of now."
+        choices=SlaState.choices, distinct=False, method="filter_sla_state", help_text="SLA state(s) as of now."
     )
-    is_overdue = StrictBooleanFilter(help_text="A deadline has passed and its target is unmet.")
+    is_overdue = StrictBooleanFilter(
+        method="filter_is_overdue", help_text="A deadline has passed and its target is unmet."
+    )
     region = RegionCodeFilter(field_name="region_id")
     organization = IdFilter(field_name="organization_id", help_text="Organization id.")
     page_id = IdFilter(field_name="page_id", help_text="Public page id.")
@@ -80,6 +85,16 @@ class AppealFilter(django_filters.FilterSet):
 
     def filter_category(self, queryset: QuerySet, name: str, value: int) -> QuerySet:
         return queryset.filter(Q(category_id=value) | Q(category__parent_id=value))
+
+    def _now(self) -> dt.datetime:
+        # The view's one moment of the request, so the filter and the rows' state agree (AppealViewSet.initial).
+        return getattr(self.request, "otklik_now", None) or timezone.now()
+
+    def filter_sla_state(self, queryset: QuerySet, name: str, value: list[str]) -> QuerySet:
+        return selectors.appeals_in_state(queryset, value, now=self._now()) if value else queryset
+
+    def filter_is_overdue(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+        return queryset if value is None else selectors.appeals_overdue(queryset, value, now=self._now())
 
     def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return selectors.appeals_search(queryset, value, user=getattr(self.request, "user", None))

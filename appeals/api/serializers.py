@@ -75,8 +75,12 @@ class AppealSerializer(serializers.Serializer):
     policy_version = serializers.IntegerField(source="policy.version", read_only=True, default=None, allow_null=True)
     first_response_due_at = LocalDateTimeField(read_only=True, allow_null=True)
     resolution_due_at = LocalDateTimeField(read_only=True, allow_null=True)
-    due_at = LocalDateTimeField(read_only=True, allow_null=True, help_text="The deadline the clock runs for now.")
-    sla_state = serializers.ChoiceField(choices=SlaState.choices, read_only=True)
+    due_at = LocalDateTimeField(
+        read_only=True, allow_null=True, help_text="The deadline the clock runs for now: the earliest unmet one."
+    )
+    sla_state = serializers.ChoiceField(
+        source="current_sla_state", choices=SlaState.choices, read_only=True, help_text="SLA state as of now."
+    )
     is_overdue = serializers.BooleanField(read_only=True)
     time_left_seconds = serializers.SerializerMethodField(help_text="Seconds to `due_at`; negative when overdue.")
     paused_at = LocalDateTimeField(read_only=True, allow_null=True)
@@ -95,10 +99,9 @@ class AppealSerializer(serializers.Serializer):
 
     def to_representation(self, instance: Appeal) -> dict:
         self.root._local_zone = zoneinfo.ZoneInfo(instance.organization.effective_timezone)
-        if not hasattr(instance, "sla_state"):
-            # An appeal just written (not read through appeals_visible_to): the same facts, computed here.
-            facts = sla.sla_facts(instance, now=self.context.get("now", timezone.now()))
-            instance.sla_state, instance.is_overdue, instance.due_at = facts.sla_state, facts.is_overdue, facts.due_at
+        # The stored state advanced to the request's moment (no query: the columns are on the row).
+        facts = sla.current_facts(instance, now=self.context.get("now", timezone.now()))
+        instance.current_sla_state, instance.is_overdue = facts.sla_state, facts.is_overdue  # type: ignore[attr-defined]
         return super().to_representation(instance)
 
     @extend_schema_field(AuthorSerializer)

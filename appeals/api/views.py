@@ -67,11 +67,11 @@ class AppealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     extra_error_codes = ["409"]
 
     def get_queryset(self):
-        return selectors.appeals_visible_to(self.request.user, now=getattr(self, "_now", None))
+        return selectors.appeals_visible_to(self.request.user)
 
     def initial(self, request: Request, *args, **kwargs) -> None:
         # One "now" per request: the SLA state, the overdue flag and the time left agree with each other.
-        self._now = timezone.now()
+        self._now = request.otklik_now = timezone.now()  # type: ignore[attr-defined]
         super().initial(request, *args, **kwargs)
 
     def get_serializer_context(self) -> dict:

@@ -44,6 +44,7 @@ def _lock(appeal_id: int) -> Appeal:
         return (
             Appeal.objects.select_for_update(nowait=True, of=("self",))
             .select_related("organization__region", "policy")
+            .defer("search_vector")  # the trigger keeps it; saving it back would recompute it for nothing
             .get(pk=appeal_id)
         )
     except DatabaseError as exc:

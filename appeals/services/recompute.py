@@ -45,6 +45,7 @@ def appeals_recompute_deadlines(
                 appeals.filter(pk__gt=last_id)
                 .select_for_update(of=("self",))
                 .select_related("organization__region", "policy")
+                .defer("search_vector")
                 .order_by("pk")[:batch_size]
             )
             if not batch:
@@ -78,8 +79,7 @@ def appeals_recompute_deadlines(
                     "resolution_due_at",
                     "first_response_breached",
                     "resolution_breached",
-                    "sla_warn_from",
-                    "sla_next_check_at",
+                    *sla.TRACKING_FIELDS,
                 ],
             )
             history_append(events)

@@ -55,13 +55,7 @@ def _sweep_one(appeal: Appeal, schedule: worktime.Schedule, now: dt.datetime) ->
     return events
 
 
-_SWEEP_FIELDS = [
-    "first_response_breached",
-    "resolution_breached",
-    "sla_warned_percent",
-    "sla_warn_from",
-    "sla_next_check_at",
-]
+_SWEEP_FIELDS = ["first_response_breached", "resolution_breached", "sla_warned_percent", *sla.TRACKING_FIELDS]
 
 
 def sla_sweep(*, now: dt.datetime | None = None, batch_size: int = 1000) -> SweepResult:
@@ -78,6 +72,7 @@ def sla_sweep(*, now: dt.datetime | None = None, batch_size: int = 1000) -> Swee
             batch = list(
                 Appeal.objects.select_for_update(skip_locked=True, of=("self",))
                 .select_related("organization__region", "policy")
+                .defer("search_vector")
                 .filter(sla_next_check_at__lte=now)
                 .order_by("sla_next_check_at", "id")[:batch_size]
             )

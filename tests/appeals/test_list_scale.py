@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 from django.db import connection
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
 from tests.factories import make_appeal
@@ -59,21 +60,48 @@ def test_counts_above_the_cap_are_the_planners_estimate_flagged_and_pages_still_
 
 
 @pytest.mark.postgres
-def test_the_search_has_trigram_indexes_on_the_expressions_icontains_uses(api, world):
+def test_the_search_is_russian_full_text_on_the_text_and_trigrams_on_names_through_indexes(api, world):
     with connection.cursor() as cursor:
         cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'appeals_appeal'")
         indexes = dict(cursor.fetchall())
-    for column in ("text", "author_name"):
-        definition = indexes[f"appeal_{column}_trgm_idx"]
-        assert "USING gin" in definition and "gin_trgm_ops" in definition, definition
-    appeal = make_appeal(world.page_a, received_at=T0, text="Не вывезли мусор во дворе")
-    # The planner can serve the selector's own search with them (forbidden the table scan, it picks the indexes).
+    assert "USING gin (search_vector)" in indexes["appeal_search_vector_idx"]
+    assert "gin_trgm_ops" in indexes["appeal_author_name_trgm_idx"]
+    assert "appeal_text_trgm_idx" not in indexes  # the full-text index replaced it
+    appeal = make_appeal(world.page_a, received_at=T0, text="Не вывезли мусор во дворе дома 12")
+    named = make_appeal(world.page_a, received_at=T0, text="Спасибо за ремонт дороги", author_name="Мусорин Пётр")
     from appeals.models import Appeal
     from appeals.selectors import appeals_search
 
+    # The trigger filled the document with Russian stems.
+    assert "мусор" in Appeal.objects.values_list("search_vector", flat=True).get(pk=appeal.pk)
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
     plan = appeals_search(Appeal.objects.order_by(), "мусор", user=world.admin).explain()
-    assert "appeal_text_trgm_idx" in plan and "appeal_author_name_trgm_idx" in plan, plan
-    found = api.as_user(world.admin).get(URL, {"search": "МУСОР"}).json()["results"]
-    assert [row["id"] for row in found] == [appeal.pk]
+    assert "appeal_search_vector_idx" in plan and "appeal_author_name_trgm_idx" in plan, plan
+    client = api.as_user(world.admin)
+    # Word forms match («мусора», «дворов»), case does not matter, and a name matches as a part.
+    for term in ("мусора", "ДВОРОВ", "дворов мусора"):
+        assert [row["id"] for row in client.get(URL, {"search": term}).json()["results"]] == [appeal.pk], term
+    assert {row["id"] for row in client.get(URL, {"search": "МУСОР"}).json()["results"]} == {appeal.pk, named.pk}
+    # Whoever sees names masked finds nothing by them.
+    masked = api.as_user(world.auditor_federal).get(URL, {"search": "Мусорин"}).json()["results"]
+    assert masked == []
+
+
+@pytest.mark.postgres
+def test_the_queues_and_the_overdue_filter_are_read_off_indexes(api, world):
+    """Ordered by the running deadline and filtered to overdue, a list reads an index, not the table."""
+    from appeals import sla
+    from appeals.models import Appeal
+
+    make_appeal(world.page_a, received_at=T0)
+    with connection.cursor() as cursor:
+        # A tiny table: forbid the scan and the sort, so the plan shows whether an index can give the order.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_sort = off")
+    by_deadline = Appeal.objects.filter(organization=world.org_a).order_by(F("due_at").asc(nulls_last=True), "id")
+    assert "appeal_org_due_idx" in by_deadline[:50].explain()
+    overdue = Appeal.objects.filter(sla.overdue_q(T0), region=world.org_a.region)
+    assert "Seq Scan" not in overdue.explain()
+    everything = Appeal.objects.order_by(F("due_at").asc(nulls_last=True), "id")
+    assert "appeal_due_idx" in everything[:50].explain()

@@ -101,10 +101,11 @@ def test_paused_and_answered_appeals_are_not_breached_for_first_response(world, 
 
 def test_the_sla_state_follows_the_clock(api, world):
     appeal = make_appeal(world.page_a, received_at=MONDAY_10_MSK)
+    from appeals import sla
     from appeals.selectors import appeals_visible_to
 
     def state(now: dt.datetime) -> str:
-        return appeals_visible_to(world.admin, now=now).get(pk=appeal.pk).sla_state
+        return sla.current_facts(appeals_visible_to(world.admin).get(pk=appeal.pk), now=now).sla_state
 
     assert state(msk(23, 12)) == "on_track"
     assert state(msk(23, 15)) == "at_risk"
