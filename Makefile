@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE ?= config.settings.local
 
-.PHONY: run test lint bench bench-deadlines bench-audience bench-appeals bench-sweep bench-lists messages schema clean
+.PHONY: run test lint bench bench-deadlines bench-audience bench-appeals bench-sweep bench-lists bench-webhooks messages schema clean
 
 # The venv is rebuilt when a requirements file changes (the stamp is older).
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -30,7 +30,7 @@ lint: $(VENV)/.installed
 schema: $(VENV)/.installed
 	$(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
 
-bench: bench-deadlines bench-audience bench-appeals bench-sweep bench-lists
+bench: bench-deadlines bench-audience bench-appeals bench-sweep bench-lists bench-webhooks
 
 bench-deadlines: $(VENV)/.installed
 	$(PY) -m bench.deadlines
@@ -47,6 +47,9 @@ bench-sweep: $(VENV)/.installed
 # Keeps its two databases (50,000 and 5,000,000 appeals) for the next run; `BENCH_ARGS=--rebuild` builds them afresh.
 bench-lists: $(VENV)/.installed
 	$(PY) -m bench.lists $(BENCH_ARGS)
+
+bench-webhooks: $(VENV)/.installed
+	$(PY) -m bench.webhooks
 
 messages: $(VENV)/.installed
 	$(PY) manage.py makemessages --locale ru --ignore ".venv/*" --ignore "bench/*" --ignore "tests/*"

@@ -16,6 +16,8 @@ Both endpoints are served by the same gunicorn (bench/_server.py; settings bench
 settings, DEBUG off, plus the reference's URL), fed by 8 client threads, each with its own keep-alive connection
 (http.client), every request a new external_id. Rounds alternate which side goes first; medians are reported.
 A pre-flight checks that a repeated external_id answers 200 with the same appeal (idempotent intake).
+Then, in process (django.test.Client on the same database, the full middleware stack, no HTTP), the API against
+the bare view in five alternating rounds: their ratio, and where the API's milliseconds go phase by phase.
 When the API misses the target, one request path is profiled in-process (django.test.Client on the same
 PostgreSQL database, cProfile and SQL time) and the biggest costs are printed.
 Benchmarks are not tests: this prints its figures and the target, and never fails on timing.
@@ -69,7 +71,8 @@ def empty_appeal_tables(url: str) -> None:
         print("  (the database name has no 'bench' in it: appeal tables left as they are)")
         return
     with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE appeals_appealevent, appeals_reply, appeals_appeal")
+        # CASCADE: the rooms above appeals (connectors) reference appeals and replies.
+        cursor.execute("TRUNCATE appeals_appealevent, appeals_reply, appeals_appeal CASCADE")
 
 
 @dataclass(frozen=True)
@@ -226,12 +229,13 @@ def profile_request_path(token: str, page_id: int, prefix: str, requests: int) -
         """Milliseconds per request."""
         started = time.perf_counter()
         for body in bodies:
-            response = client.post(path, data=body, content_type="application/json")
+            # secure: the production settings redirect plain HTTP to HTTPS (SECURE_SSL_REDIRECT)
+            response = client.post(path, data=body, content_type="application/json", secure=True)
             assert response.status_code == 201, response.content[:300]
         return (time.perf_counter() - started) / len(bodies) * 1000
 
     bodies = make_bodies(page_id, 3 * requests + 1, f"{prefix}-profile", 3)
-    client.post(API_PATH, data=bodies[-1], content_type="application/json")  # warm caches and the connection
+    client.post(API_PATH, data=bodies[-1], content_type="application/json", secure=True)  # warm caches
     bare_ms = post_all(BARE_PATH, bodies[:requests])
     api_ms = post_all(API_PATH, bodies[requests : 2 * requests])
     profiler = cProfile.Profile()
@@ -262,6 +266,101 @@ def profile_request_path(token: str, page_id: int, prefix: str, requests: int) -
     stream.write("Everything, by own time:\n")
     stats.sort_stats("tottime").print_stats(15)
     print(stream.getvalue())
+
+
+# Where one request's time goes, phase by phase (what the profile shows in detail, without its overhead).
+PHASES = (
+    ("core.authentication", "ThrottledTokenAuthentication", "authenticate", "token authentication"),
+    ("core.authentication", "FailedTokenThrottle", "retry_after", "  of which the failed-token check (cache)"),
+    ("core.access", None, "_membership_rows", "the caller's memberships (cache)"),
+    ("appeals.api.serializers", "AppealCreateSerializer", "is_valid", "input validation"),
+    ("appeals.services", None, "appeal_create", "intake service (transaction, 2 INSERTs, COMMIT)"),
+    ("appeals.services.intake", None, "appeal_build", "  of which policy and deadlines"),
+    ("appeals.services.intake", None, "history_append", "  of which the history event"),
+    ("appeals.api.serializers", "AppealSerializer", "to_representation", "the appeal serialised"),
+)
+
+
+def in_process_ratio(token: str, page_id: int, prefix: str, *, requests: int = 200, rounds: int = 5) -> None:
+    """The API against the bare view in process (django.test.Client, the full middleware stack, no HTTP), in
+    alternating rounds, with the time of each phase of the API's request; medians are printed."""
+    import importlib
+
+    from django.db import connection
+    from django.test import Client as DjangoClient
+
+    client = DjangoClient(HTTP_AUTHORIZATION=f"Token {token}", HTTP_HOST="127.0.0.1")
+    spent: dict[str, float] = {}
+    counting = [False]
+    originals = []
+
+    def timed(label: str, function):
+        def wrapper(*args, **kwargs):
+            if not counting[0]:
+                return function(*args, **kwargs)
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent[label] = spent.get(label, 0.0) + time.perf_counter() - started
+
+        return wrapper
+
+    for module_name, class_name, attribute, label in PHASES:
+        owner = importlib.import_module(module_name)
+        owner = getattr(owner, class_name) if class_name else owner
+        originals.append((owner, attribute, getattr(owner, attribute)))
+        setattr(owner, attribute, timed(label, getattr(owner, attribute)))
+    sql: list[float] = []
+
+    def timed_sql(execute, statement, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(statement, params, many, context)
+        finally:
+            if counting[0]:
+                sql.append(time.perf_counter() - started)
+
+    def per_request(path: str, bodies: list[bytes]) -> float:
+        started = time.perf_counter()
+        for body in bodies:
+            response = client.post(path, data=body, content_type="application/json", secure=True)
+            assert response.status_code == 201, response.content[:300]
+        return (time.perf_counter() - started) / len(bodies) * 1000
+
+    try:
+        bodies = make_bodies(page_id, 2 * rounds * requests + 1, f"{prefix}-inproc", 4)
+        client.post(API_PATH, data=bodies[-1], content_type="application/json", secure=True)
+        api_ms: list[float] = []
+        bare_ms: list[float] = []
+        with connection.execute_wrapper(timed_sql):
+            for run in range(rounds):
+                chunk = bodies[2 * run * requests : 2 * (run + 1) * requests]
+                order = [("bare", chunk[:requests]), ("api", chunk[requests:])]
+                if run % 2:
+                    order.reverse()
+                for side, part in order:
+                    counting[0] = side == "api"
+                    (api_ms if side == "api" else bare_ms).append(
+                        per_request(BARE_PATH if side == "bare" else API_PATH, part)
+                    )
+                    counting[0] = False
+    finally:
+        for owner, attribute, original in originals:
+            setattr(owner, attribute, original)
+    api, bare = statistics.median(api_ms), statistics.median(bare_ms)
+    ratio = statistics.median(b / a for a, b in zip(api_ms, bare_ms, strict=True))
+    total = rounds * requests
+    print(
+        f"\nin process (no HTTP), {rounds} rounds of {requests}: API {api:.2f} ms per appeal, bare view {bare:.2f} ms "
+        f"per insert: ratio {ratio:.1%} (median of the rounds' ratios; target {TARGET_SHARE:.0%})"
+    )
+    print(f"  where the API's {api:.2f} ms go (mean per request over all rounds):")
+    for _, _, _, label in PHASES:
+        print(f"    {label:<52} {spent.get(label, 0.0) / total * 1000:6.2f} ms")
+    print(
+        f"    {'SQL, all statements (round trips included)':<52} {sum(sql) / total * 1000:6.2f} ms, {len(sql) / total:.1f} statements"
+    )
 
 
 def _statement_kind(sql: str) -> str:
@@ -352,6 +451,7 @@ def main() -> None:
     verdict = "met" if ratio >= TARGET_SHARE else "NOT met"
     print(f"target: API >= {TARGET_SHARE:.0%} of the bare view: {verdict}")
     print(f"machine after the runs: {machine_load()}")
+    in_process_ratio(seeded.token, seeded.page_id, prefix)
     if args.profile == "always" or (args.profile == "auto" and ratio < TARGET_SHARE):
         profile_request_path(seeded.token, seeded.page_id, prefix, requests=200)
     empty_appeal_tables(url)

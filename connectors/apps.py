@@ -7,3 +7,10 @@ class ConnectorsConfig(AppConfig):
 
     name = "connectors"
     verbose_name = _("Platform connectors")
+
+    def ready(self) -> None:
+        from appeals.services.hooks import on_reply_published
+        from connectors.services import delivery_prepare
+
+        # A public reply writes its delivery to the platform in the reply's own transaction.
+        on_reply_published(delivery_prepare)

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-APP_SERVICES = ("web", "worker", "beat")
+APP_SERVICES = ("web", "worker", "worker-deliveries", "beat")
 # Every way config/ reads a variable: the env helpers of config/settings/env.py and os.environ itself.
 _READ = re.compile(
     r"""(?:env_(?:str|bool|int|list)\(|os\.environ(?:\.get|\.setdefault)?[\[(])\s*["']([A-Z][A-Z0-9_]*)["']"""
@@ -34,11 +34,17 @@ def _env_example() -> set[str]:
     return {line.split("=", 1)[0].strip() for line in lines if "=" in line and not line.lstrip().startswith("#")}
 
 
-def test_compose_has_postgres_redis_and_the_three_app_services(compose):
+def test_compose_has_postgres_redis_and_the_app_services(compose):
     services = compose["services"]
     assert set(services) == {"postgres", "redis", "migrate", *APP_SERVICES}
     assert services["postgres"]["image"].startswith("postgres:15")
     assert services["redis"]["image"].startswith("redis:7")
+
+
+def test_replies_to_the_platforms_have_a_worker_of_their_own(compose):
+    services = compose["services"]
+    assert "-Q deliveries" in _command(services["worker-deliveries"])
+    assert "-Q celery,webhooks" in _command(services["worker"])
 
 
 def test_web_worker_and_beat_run_one_image_built_from_the_dockerfile(compose):

@@ -28,6 +28,7 @@ from appeals.models import (
     Transition,
 )
 from appeals.services.history import history_append, history_event, history_reply, person_of
+from appeals.services.hooks import reply_published
 from appeals.services.intake import AppealInput, appeal_build
 from core.access import Actor, require_manage, scope_for
 from core.errors import Conflict
@@ -174,6 +175,7 @@ def appeal_reply(*, actor: Actor, appeal_id: int, text: str, now: dt.datetime | 
         if appeal.assignee_id is None:
             appeal.assignee = person_of(step.actor)
         step.record(EventAction.REPLIED, data={"reply": reply.pk, "first_response": first})
+        reply_published(appeal=appeal, reply=reply)  # connectors: the delivery to the platform, same transaction
 
     return _transition(actor=actor, appeal_id=appeal_id, transition=Transition.REPLY, change=change, now=now)
 

@@ -273,3 +273,32 @@ LOGGING = {
 AUDIENCE_BULK_MAX = 1000
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 20 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 25 * 1024 * 1024
+
+# Platform connectors (connectors app, README "Platform connectors"). Outgoing calls' base URLs (tests point
+# them at a fake platform on 127.0.0.1), their timeout, the webhook body limit, queues and periodic jobs.
+VK_API_BASE_URL = env_str("VK_API_BASE_URL", "https://api.vk.com/method")
+MAX_API_BASE_URL = env_str("MAX_API_BASE_URL", "https://platform-api2.max.ru")
+TELEGRAM_API_BASE_URL = env_str("TELEGRAM_API_BASE_URL", "https://api.telegram.org")
+CONNECTOR_TIMEOUT_SECONDS = env_int("CONNECTOR_TIMEOUT_SECONDS", 10)
+WEBHOOK_MAX_BYTES = 1024 * 1024
+MAX_COMMENTS_POLL_POSTS = env_int("MAX_COMMENTS_POLL_POSTS", 10)
+CELERY_TASK_ROUTES = {
+    "connectors.tasks.process_event": {"queue": "webhooks"},
+    "connectors.tasks.deliver_reply": {"queue": "deliveries"},
+}
+CELERY_BEAT_SCHEDULE |= {
+    "connectors-pick-up-events": {"task": "connectors.tasks.pick_up_events", "schedule": 60},
+    "connectors-pick-up-deliveries": {"task": "connectors.tasks.pick_up_deliveries", "schedule": 30},
+    "connectors-poll-max-comments": {
+        "task": "connectors.tasks.poll_max_comments",
+        "schedule": env_int("MAX_COMMENTS_POLL_SECONDS", 300),
+    },
+}
+# The platforms' webhooks are a plain Django view: described in the schema by a hook (connectors/schema.py).
+SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
+    "drf_spectacular.hooks.postprocess_schema_enums",
+    "connectors.schema.add_webhooks",
+]
+SPECTACULAR_SETTINGS["TAGS"].append(
+    {"name": "connectors", "description": "Platform webhooks in, replies' deliveries out, raw platform events."}
+)

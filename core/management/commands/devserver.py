@@ -85,7 +85,8 @@ class Command(BaseCommand):
             _Child("web", [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"]),
             # The solo pool: one process and one SQLite writer, and it stops in a few seconds on SIGTERM, where
             # prefork takes 6-8 s to drain over the filesystem broker. It does not enforce task time limits.
-            _Child("worker", [*celery, "worker", "--loglevel=info", "--pool=solo"]),
+            # All queues in one worker here; production runs deliveries on a worker of their own (compose).
+            _Child("worker", [*celery, "worker", "--loglevel=info", "--pool=solo", "-Q", "celery,webhooks,deliveries"]),
             _Child(
                 "beat", [*celery, "beat", "--loglevel=info", f"--schedule={settings.CELERY_BEAT_SCHEDULE_FILENAME}"]
             ),

@@ -1,0 +1,28 @@
+"""Hooks through which the rooms above appeals (connectors, ...) act inside appeals' transactions.
+
+appeals imports none of them (style.md): they register here when their app is ready, and the service that
+owns the moment calls the hook. A receiver runs synchronously inside the caller's transaction, so what it
+writes commits or rolls back with the change itself (a reply and its delivery to the platform).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+ReplyReceiver = Callable[..., Any]
+
+_reply_published: list[ReplyReceiver] = []
+
+
+def on_reply_published(receiver: ReplyReceiver) -> ReplyReceiver:
+    """Register `receiver(appeal=..., reply=...)`, called for every public reply written (once per receiver)."""
+    if receiver not in _reply_published:
+        _reply_published.append(receiver)
+    return receiver
+
+
+def reply_published(*, appeal: Any, reply: Any) -> None:
+    """Call inside the reply's transaction, after the reply row is written."""
+    for receiver in _reply_published:
+        receiver(appeal=appeal, reply=reply)
