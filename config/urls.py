@@ -11,6 +11,7 @@ api_v1 = [
     path("", ApiRootView.as_view(), name="api-root"),
     path("", include("publics.api.urls")),
     path("", include("appeals.api.urls")),
+    path("", include("ratings.api.urls")),
 ]
 
 admin.site.site_header = _("Otklik: appeals to official pages")

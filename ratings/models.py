@@ -87,7 +87,7 @@ class DayKind(models.IntegerChoices):
 
 
 class WorkDay(models.Model):
-    """One date of one region's production calendar (core.worktime with the database's overrides), with prefix
+    """One date of a production calendar (core.worktime with the database's overrides), with prefix
     counts, so that the rollups' SQL computes office minutes between two moments with two look-ups.
 
     For an organisation opening at O for L microseconds, the office time before this date is
@@ -95,7 +95,9 @@ class WorkDay(models.Model):
     L, max(L - 1h, 0), min(fixed_us, 24h - O) or nothing, by `kind`. Filled by `ratings.services`.
     """
 
-    region = models.ForeignKey("publics.Region", models.CASCADE, related_name="+", verbose_name=_("region"))
+    # The region whose own overrides make its calendar differ from the federal one, or 0 for the federal one,
+    # which every other region shares.
+    calendar = models.PositiveIntegerField(_("calendar (region id, 0: federal)"))
     date = models.DateField(_("date"))
     kind = models.PositiveSmallIntegerField(_("kind"), choices=DayKind.choices)
     fixed_us = models.BigIntegerField(_("length of a fixed day, µs"), default=0)
@@ -108,11 +110,11 @@ class WorkDay(models.Model):
         verbose_name_plural = _("working days")
         constraints = [
             # Also the index of the rollups' look-up of a moment's date in its region's calendar.
-            models.UniqueConstraint(fields=["region", "date"], name="workday_unique_region_date"),
+            models.UniqueConstraint(fields=["calendar", "date"], name="workday_unique_calendar_date"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.region_id} {self.date}"
+        return f"{self.calendar} {self.date}"
 
 
 class RollupState(models.Model):

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.db.models import Case, F, IntegerField, Max, Min, Q, Value, When
+from django.db.models import Case, Exists, F, IntegerField, Max, Min, OuterRef, Q, Value, When
 from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 
@@ -77,7 +77,15 @@ def _facts_sql(where: Q, now: dt.datetime) -> tuple[str, list]:
         .annotate(
             platform=Coalesce(F("page__platform"), Value("")),
             organization_kind=F("organization__kind"),
-            calendar_region_id=F("organization__region_id"),
+            # The region's own calendar when it has overrides of its own, else the federal one (0).
+            calendar_id=Case(
+                When(
+                    Exists(CalendarOverride.objects.filter(region_id=OuterRef("organization__region_id"))),
+                    then=F("organization__region_id"),
+                ),
+                default=Value(0),
+                output_field=IntegerField(),
+            ),
             tz=Coalesce(NullIf(F("organization__timezone"), Value("")), F("organization__region__timezone")),
             opens=F("organization__office_opens_at"),
             closes=F("organization__office_closes_at"),
@@ -102,7 +110,7 @@ def _facts_sql(where: Q, now: dt.datetime) -> tuple[str, list]:
             "resolved_at",
             "platform",
             "organization_kind",
-            "calendar_region_id",
+            "calendar_id",
             "tz",
             "opens",
             "closes",
@@ -154,7 +162,7 @@ def _rollup_select(d: Dialect, where: Q, now: dt.datetime, outer_where: str, out
             f"{when_set(d.epoch_us(column))} AS e{i}",
         ]
     joins = " ".join(
-        f"LEFT JOIN ratings_workday w{i} ON w{i}.region_id = m.calendar_region_id AND w{i}.date = m.d{i}"
+        f"LEFT JOIN ratings_workday w{i} ON w{i}.calendar = m.calendar_id AND w{i}.date = m.d{i}"
         for i in range(len(_MOMENTS))
     )
     positions = ", ".join(f"{_office_position(d, f'w{i}', f'm.t{i}')} AS p{i}" for i in range(len(_MOMENTS)))
@@ -304,14 +312,16 @@ def _calendars(rows: list[tuple[str, int | None, str, float | None]]) -> dict[in
     return calendars
 
 
-def _build_workdays(region_ids: Iterable[int], calendars, first_year: int, last_year: int) -> None:
-    """Rewrite the working-day rows of the regions for the years (a few hundred rows per region and year)."""
-    region_ids = list(region_ids)
-    WorkDay.objects.filter(region_id__in=region_ids).delete()
+def _build_workdays(calendar_ids: Iterable[int], calendars, first_year: int, last_year: int) -> None:
+    """Rewrite the working-day rows of the calendars (0: federal, else a region id) for the years."""
+    calendar_ids = list(calendar_ids)
+    WorkDay.objects.filter(calendar__in=calendar_ids).delete()
     first, last = dt.date(first_year, 1, 1), dt.date(last_year, 12, 31)
     rows: list[WorkDay] = []
-    for region_id in region_ids:
-        calendar = calendars.get(region_id, calendars[None])
+    for calendar_id in calendar_ids:
+        calendar = calendars.get(calendar_id or None)
+        if calendar is None:
+            continue  # a region whose own overrides are all gone: it shares the federal calendar again
         normal = shortened = 0
         fixed_us = 0
         day = first
@@ -327,7 +337,7 @@ def _build_workdays(region_ids: Iterable[int], calendars, first_year: int, last_
                 kind, length = DayKind.NORMAL, 0
             rows.append(
                 WorkDay(
-                    region_id=region_id,
+                    calendar=calendar_id,
                     date=day,
                     kind=kind,
                     fixed_us=length,
@@ -340,9 +350,6 @@ def _build_workdays(region_ids: Iterable[int], calendars, first_year: int, last_
             shortened += kind == DayKind.SHORTENED
             fixed_us += length
             day += dt.timedelta(days=1)
-        if len(rows) >= 20_000:
-            WorkDay.objects.bulk_create(rows, batch_size=5000)
-            rows = []
     WorkDay.objects.bulk_create(rows, batch_size=5000)
 
 
@@ -364,15 +371,18 @@ def _sync_calendar(state: RollupState, *, first_year: int, last_year: int, now: 
     if in_range and fingerprint == state.calendar_fingerprint:
         return []
     calendars = _calendars(rows)
-    all_regions = list(Region.objects.values_list("pk", flat=True))
     before = {(day, region_id): (kind, hours) for day, region_id, kind, hours in state.calendar_overrides.get("rows", [])}
     after = {(day, region_id): (kind, hours) for day, region_id, kind, hours in rows}
     changed = {key for key in before.keys() | after.keys() if before.get(key) != after.get(key)}
+    regional = sorted({region_id for _, region_id in changed if region_id is not None})
     if not in_range or not covered or any(region_id is None for _, region_id in changed):
-        regions = all_regions
+        # Every calendar: the federal one, and each region's own (federal overrides are part of those too).
+        rebuilt = [0, *(key for key in calendars if key is not None)]
+        WorkDay.objects.exclude(calendar__in=rebuilt).delete()
+        regions = list(Region.objects.values_list("pk", flat=True))
     else:
-        regions = sorted({region_id for _, region_id in changed if region_id is not None})
-    _build_workdays(regions, calendars, wanted_first, wanted_last)
+        rebuilt = regions = regional
+    _build_workdays(rebuilt, calendars, wanted_first, wanted_last)
     state.calendar_fingerprint = fingerprint
     state.calendar_overrides = {"rows": rows}
     state.calendar_first_year, state.calendar_last_year = wanted_first, wanted_last

@@ -1,0 +1,275 @@
+"""Reads of the measures: rollups narrowed to the caller's scope (core.access), summed per group, with the
+percentiles read from the merged histograms (ratings.histogram)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import F, FloatField, QuerySet, Sum, Value
+from django.db.models.functions import Cast, Coalesce, NullIf, TruncMonth, TruncWeek
+from django.utils.translation import gettext as _
+
+from appeals.models import Category
+from core.access import Actor, scope_for
+from publics.models import Organization, Page, Platform, Region
+from ratings import histogram
+from ratings.models import Rollup, RollupState
+from ratings.services import COUNT_COLUMNS
+
+GROUPS = ("region", "organization", "page", "platform", "category", "day", "week", "month")
+INTERVALS = ("day", "week", "month")
+_HISTOGRAM_COLUMNS = {metric: histogram.columns(metric) for metric in histogram.METRICS}
+
+
+def rollups_visible_to(user: Actor) -> QuerySet[Rollup]:
+    """Rollup rows of the appeals the user may read: the same grant as appeals_visible_to, on the same keys."""
+    scope = scope_for(user)
+    return Rollup.objects.filter(scope.filter_q(region="region_id", organization="organization_id", page="page_id"))
+
+
+@dataclass(frozen=True)
+class DashboardFilters:
+    date_from: dt.date
+    date_to: dt.date
+    region_ids: tuple[int, ...] = ()
+    organization_id: int | None = None
+    organization_kind: str = ""
+    page_id: int | None = None
+    platform: str = ""
+    kind: str = ""
+    category_ids: tuple[int, ...] = ()  # a top-level category with its subcategories
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _filtered(user: Actor, filters: DashboardFilters) -> QuerySet[Rollup]:
+    rollups = rollups_visible_to(user).filter(day__gte=filters.date_from, day__lte=filters.date_to)
+    if filters.region_ids:
+        rollups = rollups.filter(region_id__in=filters.region_ids)
+    if filters.organization_id is not None:
+        rollups = rollups.filter(organization_id=filters.organization_id)
+    if filters.organization_kind:
+        rollups = rollups.filter(organization_kind=filters.organization_kind)
+    if filters.page_id is not None:
+        rollups = rollups.filter(page_id=filters.page_id)
+    if filters.platform:
+        rollups = rollups.filter(platform=filters.platform)
+    if filters.kind:
+        rollups = rollups.filter(kind=filters.kind)
+    if filters.category_ids:
+        rollups = rollups.filter(category_id__in=filters.category_ids)
+    return rollups
+
+
+def category_with_children(category_id: int) -> tuple[int, ...]:
+    return (category_id, *Category.objects.filter(parent_id=category_id).values_list("pk", flat=True))
+
+
+def _group_expression(group: str):
+    return {
+        "region": F("region_id"),
+        "organization": F("organization_id"),
+        "page": F("page_id"),
+        "platform": F("platform"),
+        "category": F("category_id"),
+        "day": F("day"),
+        "week": TruncWeek("day"),
+        "month": TruncMonth("day"),
+    }[group]
+
+
+def _sums() -> dict[str, Sum]:
+    sums = {name: Sum(name) for name in COUNT_COLUMNS}
+    for columns in _HISTOGRAM_COLUMNS.values():
+        sums.update({name: Sum(name) for name in columns})
+    return sums
+
+
+def _judged() -> Any:
+    return Coalesce(Sum("first_response_on_time"), 0) + Coalesce(Sum("first_response_breached"), 0)
+
+
+def _compliance(on_time: int, breached: int) -> float | None:
+    judged = on_time + breached
+    return None if judged == 0 else round(on_time / judged, 4)
+
+
+def _minutes(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+def measures_of(sums: dict[str, Any]) -> dict[str, Any]:
+    """The dashboard's measures from summed rollup columns."""
+    count = {name: int(sums.get(name) or 0) for name in COUNT_COLUMNS}
+    histograms = {metric: [sums.get(name) or 0 for name in columns] for metric, columns in _HISTOGRAM_COLUMNS.items()}
+    row: dict[str, Any] = {
+        "received": count["received"],
+        "answered": count["answered"],
+        "answered_on_time": count["first_response_on_time"],
+        "breached": count["first_response_breached"],
+        "compliance": _compliance(count["first_response_on_time"], count["first_response_breached"]),
+    }
+    for metric, prefix, suffix in (
+        ("frc", "first_response", "minutes"),
+        ("frw", "first_response", "working_minutes"),
+    ):
+        row[f"{prefix}_p50_{suffix}"] = _minutes(histogram.percentile(histograms[metric], 0.5))
+        row[f"{prefix}_p90_{suffix}"] = _minutes(histogram.percentile(histograms[metric], 0.9))
+    row.update(
+        {
+            "resolution_on_time": count["resolution_on_time"],
+            "resolution_breached": count["resolution_breached"],
+            "resolution_compliance": _compliance(count["resolution_on_time"], count["resolution_breached"]),
+        }
+    )
+    for metric, prefix, suffix in (("rsc", "resolution", "minutes"), ("rsw", "resolution", "working_minutes")):
+        row[f"{prefix}_p50_{suffix}"] = _minutes(histogram.percentile(histograms[metric], 0.5))
+        row[f"{prefix}_p90_{suffix}"] = _minutes(histogram.percentile(histograms[metric], 0.9))
+    row["open"] = count["open"]
+    row["overdue"] = count["overdue"]
+    return row
+
+
+MEASURES = (
+    "received",
+    "answered",
+    "answered_on_time",
+    "breached",
+    "compliance",
+    "first_response_p50_minutes",
+    "first_response_p90_minutes",
+    "first_response_p50_working_minutes",
+    "first_response_p90_working_minutes",
+    "resolution_on_time",
+    "resolution_breached",
+    "resolution_compliance",
+    "resolution_p50_minutes",
+    "resolution_p90_minutes",
+    "resolution_p50_working_minutes",
+    "resolution_p90_working_minutes",
+    "open",
+    "overdue",
+)
+
+
+def rollups_computed_at() -> dt.datetime | None:
+    """Every change recorded in the history before this moment is in the rollups (the catch-up's mark)."""
+    return RollupState.objects.filter(pk=1).values_list("caught_up_at", flat=True).first()
+
+
+def dashboard_grouped(user: Actor, filters: DashboardFilters, group: str) -> QuerySet:
+    """Summed rollups per group key (`key` in each values row), ordered by key; evaluate a page of it."""
+    return (
+        _filtered(user, filters)
+        .annotate(key=_group_expression(group))
+        .values("key")
+        .annotate(**_sums())
+        .order_by(F("key").asc(nulls_last=True))
+    )
+
+
+def dashboard_total(user: Actor, filters: DashboardFilters) -> dict[str, Any]:
+    return measures_of(_filtered(user, filters).aggregate(**_sums()))
+
+
+def dashboard_worst(user: Actor, filters: DashboardFilters, group: str, *, min_volume: int, limit: int) -> list:
+    """Groups with at least `min_volume` judged appeals, lowest compliance first (ties: more judged first)."""
+    rows = (
+        _filtered(user, filters)
+        .annotate(key=_group_expression(group))
+        .values("key")
+        .annotate(judged=_judged())
+        .filter(judged__gte=min_volume)
+        .annotate(
+            ratio=Cast(Coalesce(Sum("first_response_on_time"), 0), FloatField())
+            / Cast(NullIf(F("judged"), Value(0)), FloatField())
+        )
+        .annotate(**_sums())
+        .order_by("ratio", "-judged", F("key").asc(nulls_last=True))[:limit]
+    )
+    return list(rows)
+
+
+def dashboard_rows(group: str, grouped: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows with their key and name (one query per page of rows for the names) and measures."""
+    grouped = list(grouped)
+    keys = [row["key"] for row in grouped]
+    names = group_names(group, keys)
+    result = []
+    for row in grouped:
+        key, name = names.get(row["key"], (row["key"], ""))
+        result.append({"key": key, "name": name, **measures_of(row)})
+    return result
+
+
+def _period_key(value: Any) -> str:
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    return value.isoformat() if isinstance(value, dt.date) else str(value)
+
+
+def group_names(group: str, keys: list[Any]) -> dict[Any, tuple[Any, str]]:
+    """(key shown, name) per raw group key: regions by code, the rest by id; periods as ISO dates."""
+    ids = [key for key in keys if key is not None]
+    if group == "region":
+        return {pk: (code, name) for pk, code, name in Region.objects.filter(pk__in=ids).values_list("pk", "code", "name")}
+    if group == "organization":
+        return {
+            pk: (pk, short or name)
+            for pk, name, short in Organization.objects.filter(pk__in=ids).values_list("pk", "name", "short_name")
+        }
+    if group == "page":
+        found: dict[Any, tuple[Any, str]] = {
+            pk: (pk, title) for pk, title in Page.objects.filter(pk__in=ids).values_list("pk", "title")
+        }
+        found[None] = (None, _("No page"))
+        return found
+    if group == "category":
+        found = {pk: (pk, name) for pk, name in Category.objects.filter(pk__in=ids).values_list("pk", "name")}
+        found[None] = (None, _("No category"))
+        return found
+    if group == "platform":
+        labels = dict(Platform.choices)
+        return {key: (key or None, str(labels.get(key, _("No page")))) for key in keys}
+    return {key: (_period_key(key), _period_key(key)) for key in keys}
+
+
+def periods(date_from: dt.date, date_to: dt.date, interval: str) -> list[dt.date]:
+    """The first day of every day, ISO week or month that meets the period, in order."""
+    if interval == "day":
+        return [date_from + dt.timedelta(days=n) for n in range((date_to - date_from).days + 1)]
+    if interval == "week":
+        start = date_from - dt.timedelta(days=date_from.weekday())
+        return [start + dt.timedelta(weeks=n) for n in range((date_to - start).days // 7 + 1)]
+    result, month = [], date_from.replace(day=1)
+    while month <= date_to:
+        result.append(month)
+        month = (month + dt.timedelta(days=32)).replace(day=1)
+    return result
+
+
+def dashboard_series(user: Actor, filters: DashboardFilters, interval: str) -> list[dict[str, Any]]:
+    """One row per period of the interval, periods without appeals included (zeros), for charts."""
+    sums = {_period_key(row["key"]): row for row in dashboard_grouped(user, filters, interval)}
+    rows = []
+    for start in periods(filters.date_from, filters.date_to, interval):
+        period = start.isoformat()
+        rows.append({"period": period, **measures_of(sums.get(period, {}))})
+    return rows
+
+
+__all__ = [
+    "GROUPS",
+    "INTERVALS",
+    "MEASURES",
+    "DashboardFilters",
+    "dashboard_grouped",
+    "dashboard_rows",
+    "dashboard_series",
+    "dashboard_total",
+    "dashboard_worst",
+    "rollups_computed_at",
+    "rollups_visible_to",
+]
