@@ -249,6 +249,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "core.tasks.outbox_drain",
         "schedule": env_int("OUTBOX_DRAIN_SECONDS", 60),
     },
+    # Rollups: re-roll whatever the on-commit path missed, from the history past a watermark (ratings.services).
+    "ratings-rollups-catch-up": {
+        "task": "ratings.tasks.rollups_catch_up",
+        "schedule": env_int("ROLLUPS_CATCH_UP_SECONDS", 60),
+    },
 }
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
