@@ -8,15 +8,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import F, FloatField, QuerySet, Sum, Value
+from django.db.models import Count, F, Q, FloatField, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Cast, Coalesce, NullIf, TruncMonth, TruncWeek
 from django.utils.translation import gettext as _
 
 from appeals.models import Category
 from core.access import Actor, scope_for
-from publics.models import Organization, Page, Platform, Region
-from ratings import histogram
-from ratings.models import Rollup, RollupState
+from publics.models import AudienceSnapshot, Organization, Page, Platform, Region
+from ratings import histogram, ranking
+from ratings.models import RatingKind, RatingSnapshot, Rollup, RollupState
 from ratings.services import COUNT_COLUMNS
 
 GROUPS = ("region", "organization", "page", "platform", "category", "day", "week", "month")
@@ -273,3 +273,159 @@ __all__ = [
     "rollups_computed_at",
     "rollups_visible_to",
 ]
+
+
+# Ratings ------------------------------------------------------------------------------------------------------
+
+PAGE_SETS = ("regional_government", "governor", "all")
+
+
+def reach_pages(*, platform: str, page_set: str) -> QuerySet[Page]:
+    """The pages a reach rating sums: each regional government's (or governor's) primary page on the platform,
+    or, where none is marked primary, its oldest active one; `all`: every active page on the platform."""
+    pages = Page.objects.filter(platform=platform, is_active=True)
+    if page_set == "all":
+        return pages
+    chosen = (
+        Page.objects.filter(organization=OuterRef("organization"), platform=platform, is_active=True)
+        .order_by("-is_primary", "id")
+        .values("pk")[:1]
+    )
+    return pages.filter(organization__kind=page_set, pk=Subquery(chosen))
+
+
+def _subscribers_on(day: dt.date) -> Subquery:
+    """The page's latest snapshot on or before `day` (the unique (page, date) index serves it)."""
+    latest = AudienceSnapshot.objects.filter(page=OuterRef("pk"), date__lte=day).order_by("-date").values("subscribers")
+    return Subquery(latest[:1])
+
+
+@dataclass(frozen=True)
+class ReachQuery:
+    platform: str
+    date: dt.date
+    page_set: str = "regional_government"
+    weights: ranking.Weights = field(default_factory=ranking.Weights)
+
+
+def reach_rating(query: ReachQuery) -> list[dict[str, Any]]:
+    """One row per region (all 89): subscribers summed over the page set as of the date, penetration, growth,
+    ranks by each measure and the composite (ratings.ranking). Audience figures are public: the rows are the
+    federation's, and callers narrow them to their scope (`reach_rows_visible_to`)."""
+    sums = (
+        reach_pages(platform=query.platform, page_set=query.page_set)
+        .annotate(
+            now=_subscribers_on(query.date),
+            week=_subscribers_on(query.date - dt.timedelta(days=7)),
+            month=_subscribers_on(query.date - dt.timedelta(days=30)),
+        )
+        .values("organization__region_id")
+        .annotate(subscribers=Sum("now"), week_ago=Sum("week"), month_ago=Sum("month"), pages=Count("pk"))
+        .order_by()
+    )
+    by_region = {row["organization__region_id"]: row for row in sums}
+    rows: list[dict[str, Any]] = []
+    for region in Region.objects.order_by("code"):
+        found = by_region.get(region.pk, {})
+        subscribers = found.get("subscribers")
+        penetration = (
+            round(subscribers / region.population, 8) if subscribers is not None and region.population else None
+        )
+        rows.append(
+            {
+                "region": region.code,
+                "name": region.name,
+                "pages": found.get("pages", 0),
+                "subscribers": subscribers,
+                "population": region.population,
+                "population_known": bool(region.population),
+                "penetration": penetration,
+                "growth_7d": None if subscribers is None else subscribers - (found.get("week_ago") or 0),
+                "growth_30d": None if subscribers is None else subscribers - (found.get("month_ago") or 0),
+            }
+        )
+    for name, value in (("rank_subscribers", "subscribers"), ("rank_penetration", "penetration")):
+        for row, rank in zip(rows, ranking.competition_ranks(rows, lambda row, v=value: row[v]), strict=True):
+            row[name] = rank
+    for row, score in zip(rows, ranking.composite_scores(rows, query.weights), strict=True):
+        row["composite"] = score
+    for row, rank in zip(rows, ranking.competition_ranks(rows, lambda row: row["composite"]), strict=True):
+        row["rank_composite"] = rank
+    return rows
+
+
+def regions_readable_by(user: Actor) -> set[int] | None:
+    """Regions the user's read grant reaches (None: all), through a region, an organisation or a page."""
+    scope = scope_for(user)
+    if scope.read.everything:
+        return None
+    regions = set(scope.read.region_ids)
+    regions |= set(Organization.objects.filter(pk__in=scope.read.organization_ids).values_list("region_id", flat=True))
+    regions |= set(Page.objects.filter(pk__in=scope.read.page_ids).values_list("organization__region_id", flat=True))
+    return regions
+
+
+def reach_rows_visible_to(user: Actor, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows of the regions in the user's scope; the ranks stay the federation's."""
+    regions = regions_readable_by(user)
+    if regions is None:
+        return rows
+    codes = set(Region.objects.filter(pk__in=regions).values_list("code", flat=True))
+    return [row for row in rows if row["region"] in codes]
+
+
+RESPONSIVENESS_GROUPS = ("region", "organization")
+
+
+def responsiveness_rating(
+    user: Actor, filters: DashboardFilters, *, by: str, min_volume: int
+) -> list[dict[str, Any]]:
+    """Bodies (regions or organisations) in the user's scope by first-response compliance and median time.
+
+    A body with fewer than `min_volume` judged appeals is listed but not ranked (a single fast answer must not
+    put it on top). Ranks are competition ranks among the listed bodies: compliance descending, median first
+    response ascending. Rows come ordered by compliance rank, unranked last.
+    """
+    grouped = dashboard_rows(by, dashboard_grouped(user, filters, by))
+    rows = []
+    for row in grouped:
+        judged = row["answered_on_time"] + row["breached"]
+        rows.append(
+            {
+                "key": row["key"],
+                "name": row["name"],
+                "received": row["received"],
+                "volume": judged,
+                "compliance": row["compliance"],
+                "first_response_p50_minutes": row["first_response_p50_minutes"],
+                "ranked": judged >= min_volume,
+            }
+        )
+    ranked = [row for row in rows if row["ranked"]]
+    for row, rank in zip(ranked, ranking.competition_ranks(ranked, lambda row: row["compliance"]), strict=True):
+        row["rank_compliance"] = rank
+    speed = ranking.competition_ranks(ranked, lambda row: row["first_response_p50_minutes"], descending=False)
+    for row, rank in zip(ranked, speed, strict=True):
+        row["rank_first_response"] = rank
+    for row in rows:
+        row.setdefault("rank_compliance", None)
+        row.setdefault("rank_first_response", None)
+    rows.sort(key=lambda row: (row["rank_compliance"] is None, row["rank_compliance"] or 0, str(row["name"])))
+    return rows
+
+
+def rating_snapshots_visible_to(user: Actor) -> QuerySet[RatingSnapshot]:
+    """Reach snapshots (public figures) for anyone with a role; responsiveness ones for their author and for
+    those who see the whole federation (the rows were computed within the author's scope)."""
+    scope = scope_for(user)
+    snapshots = RatingSnapshot.objects.select_related("created_by")
+    if scope.read.everything:
+        return snapshots
+    if scope.read.is_empty:
+        return snapshots.none()
+    return snapshots.filter(Q(kind=RatingKind.REACH) | Q(created_by_id=getattr(user, "pk", None)))
+
+
+def rating_snapshots_published() -> QuerySet[RatingSnapshot]:
+    """Open data: published snapshots only, newest first."""
+    return RatingSnapshot.objects.filter(published_at__isnull=False).order_by("-published_at", "-id")

@@ -24,19 +24,24 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Case, Exists, F, IntegerField, Max, Min, OuterRef, Q, Value, When
 from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from appeals import sla
 from appeals.models import OPEN_STATUSES, Appeal, AppealEvent, CalendarOverride
+from appeals.services.history import person_of
 from core import worktime
+from core.access import SYSTEM, Actor, scope_for
+from core.errors import Refused
 from core.outbox import queue_after_commit
-from publics.models import Region
+from publics.models import Region, Role
 from ratings import histogram
-from ratings.models import DayKind, Rollup, RollupState, WorkDay
+from ratings.models import DayKind, RatingKind, RatingSnapshot, Rollup, RollupState, WorkDay
 from ratings.sql import Dialect
 
 # One advisory lock for every writer of rollup rows (PostgreSQL; SQLite has a single writer anyway).
@@ -522,6 +527,9 @@ def rollup_period_of_appeals() -> tuple[dt.date, dt.date] | None:
 
 __all__ = [
     "COUNT_COLUMNS",
+    "rating_snapshot_publish",
+    "rating_snapshot_store",
+    "rating_snapshots_store_defaults",
     "RebuildResult",
     "Rollup",
     "rollup_period_of_appeals",
@@ -530,3 +538,96 @@ __all__ = [
     "rollups_rebuild",
     "rollups_reroll_appeals",
 ]
+
+
+# Rating snapshots ---------------------------------------------------------------------------------------------
+
+
+def _may_publish(actor: Actor, snapshot: RatingSnapshot) -> bool:
+    """Federal administrators publish any snapshot; analysts those they stored and the reach ones (public data)."""
+    scope = scope_for(actor)
+    if scope.manage.everything:
+        return True
+    if not scope.has_role(Role.ANALYST):
+        return False
+    return snapshot.kind == RatingKind.REACH or (
+        snapshot.created_by_id is not None and snapshot.created_by_id == getattr(actor, "pk", None)
+    )
+
+
+def rating_snapshot_store(
+    *,
+    actor: Actor,
+    kind: str,
+    parameters: dict[str, Any],
+    as_of: dt.date,
+    rows: list[dict[str, Any]],
+    now: dt.datetime | None = None,
+) -> RatingSnapshot:
+    """Store a computed rating with its parameters, as-of date, rows, who and when.
+
+    Analysts and administrators store ratings (beat stores the default ones as the system). The rows are what
+    the actor could read when computing them: the reach rating's public figures, or responsiveness within the
+    actor's scope.
+    """
+    scope = scope_for(actor)
+    if not (scope.manage.everything or scope.has_role(Role.ANALYST)):
+        raise Refused(_("Only control-centre analysts and administrators store ratings."))
+    return RatingSnapshot.objects.create(
+        kind=kind,
+        parameters=json.loads(json.dumps(parameters, default=str)),
+        as_of=as_of,
+        rows=json.loads(json.dumps(rows, default=str)),
+        created_by=person_of(actor),
+        created_at=now or timezone.now(),
+    )
+
+
+def rating_snapshot_publish(*, actor: Actor, snapshot_id: int, now: dt.datetime | None = None) -> RatingSnapshot:
+    """Publish a snapshot as open data (readable without login). Publishing twice keeps the first moment."""
+    with transaction.atomic():
+        snapshot = RatingSnapshot.objects.select_for_update().get(pk=snapshot_id)
+        if not _may_publish(actor, snapshot):
+            raise Refused(_("Only control-centre analysts and administrators publish ratings."))
+        if snapshot.published_at is None:
+            snapshot.published_at = now or timezone.now()
+            snapshot.published_by = person_of(actor)
+            snapshot.save(update_fields=["published_at", "published_by"])
+    return snapshot
+
+
+def rating_snapshots_store_defaults(*, now: dt.datetime | None = None) -> list[RatingSnapshot]:
+    """Beat, daily: the MAX reach rating of regional governments as of today and the regions' responsiveness
+    over the last 30 days, stored as the system (not published: a person publishes)."""
+    from ratings import selectors  # selectors read services' constants; imported here to avoid a cycle
+
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    reach = selectors.ReachQuery(platform="max", date=today)
+    stored = [
+        rating_snapshot_store(
+            actor=SYSTEM,
+            kind=RatingKind.REACH,
+            parameters={"platform": "max", "date": today.isoformat(), "page_set": "regional_government"},
+            as_of=today,
+            rows=selectors.reach_rating(reach),
+            now=now,
+        )
+    ]
+    filters = selectors.DashboardFilters(date_from=today - dt.timedelta(days=29), date_to=today)
+    stored.append(
+        rating_snapshot_store(
+            actor=SYSTEM,
+            kind=RatingKind.RESPONSIVENESS,
+            parameters={
+                "from": filters.date_from.isoformat(),
+                "to": today.isoformat(),
+                "by": "region",
+                "min_volume": 20,
+            },
+            as_of=today,
+            rows=selectors.responsiveness_rating(SYSTEM, filters, by="region", min_volume=20),
+            now=now,
+        )
+    )
+    return stored

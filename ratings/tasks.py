@@ -15,3 +15,9 @@ def reroll_appeals(appeal_ids: list[int]) -> int:
 def rollups_catch_up() -> int:
     """Periodic (config.settings.base CELERY_BEAT_SCHEDULE): whatever the on-commit path missed."""
     return services.rollups_catch_up()
+
+
+@shared_task(name="ratings.tasks.store_default_ratings", acks_late=True)
+def store_default_ratings() -> list[int]:
+    """Daily (beat): the default rating snapshots."""
+    return [snapshot.pk for snapshot in services.rating_snapshots_store_defaults()]

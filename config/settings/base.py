@@ -254,6 +254,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "ratings.tasks.rollups_catch_up",
         "schedule": env_int("ROLLUPS_CATCH_UP_SECONDS", 60),
     },
+    # The default rating snapshots (MAX reach of regional governments, regions' responsiveness), once a day.
+    "ratings-store-default-snapshots": {
+        "task": "ratings.tasks.store_default_ratings",
+        "schedule": 24 * 60 * 60,
+    },
 }
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

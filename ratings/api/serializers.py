@@ -163,3 +163,152 @@ class WorstSerializer(_Meta):
     group_by = serializers.CharField()
     min_volume = serializers.IntegerField()
     results = DashboardRowSerializer(many=True)
+
+
+class ReachQuerySerializer(serializers.Serializer):
+    platform = serializers.ChoiceField(choices=Platform.choices)
+    date = serializers.DateField(required=False, help_text="As of this date (default: today).")
+    page_set = serializers.ChoiceField(
+        choices=selectors.PAGE_SETS,
+        default="regional_government",
+        help_text=(
+            "`regional_government`: each regional government's primary page on the platform (its oldest active "
+            "one where none is marked primary); `governor`: the same for governors; `all`: every active page."
+        ),
+    )
+    weight_subscribers = serializers.FloatField(min_value=0, max_value=1000, default=0.4)
+    weight_penetration = serializers.FloatField(min_value=0, max_value=1000, default=0.4)
+    weight_growth = serializers.FloatField(min_value=0, max_value=1000, default=0.2)
+    format = serializers.ChoiceField(choices=["json", "csv"], required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs["weight_subscribers"] + attrs["weight_penetration"] + attrs["weight_growth"] <= 0:
+            raise serializers.ValidationError({"weight_subscribers": [_("At least one weight must be positive.")]})
+        attrs["date"] = attrs.get("date") or timezone.localdate()
+        return attrs
+
+    def reach_query(self) -> selectors.ReachQuery:
+        data = self.validated_data
+        return selectors.ReachQuery(
+            platform=data["platform"],
+            date=data["date"],
+            page_set=data["page_set"],
+            weights=selectors.ranking.Weights(
+                subscribers=data["weight_subscribers"],
+                penetration=data["weight_penetration"],
+                growth=data["weight_growth"],
+            ),
+        )
+
+    def parameters(self) -> dict[str, Any]:
+        data = dict(self.validated_data)
+        data.pop("format", None)
+        data["date"] = data["date"].isoformat()
+        return data
+
+
+class ReachRowSerializer(serializers.Serializer):
+    region = serializers.CharField(help_text="Region code.")
+    name = serializers.CharField()
+    pages = serializers.IntegerField(help_text="Pages of the set with a snapshot on or before the date.")
+    subscribers = serializers.IntegerField(allow_null=True)
+    population = serializers.IntegerField(allow_null=True)
+    population_known = serializers.BooleanField(help_text="False: no penetration (and no composite) for the region.")
+    penetration = serializers.FloatField(allow_null=True, help_text="subscribers / population, a fraction.")
+    growth_7d = serializers.IntegerField(allow_null=True, help_text="Change of subscribers over 7 days.")
+    growth_30d = serializers.IntegerField(allow_null=True, help_text="Change of subscribers over 30 days.")
+    rank_subscribers = serializers.IntegerField(allow_null=True)
+    rank_penetration = serializers.IntegerField(allow_null=True)
+    composite = serializers.FloatField(allow_null=True)
+    rank_composite = serializers.IntegerField(allow_null=True)
+
+
+class ReachSerializer(serializers.Serializer):
+    platform = serializers.CharField()
+    date = serializers.DateField()
+    page_set = serializers.CharField()
+    weights = serializers.DictField(child=serializers.FloatField())
+    results = ReachRowSerializer(many=True)
+
+
+class ResponsivenessQuerySerializer(DashboardFilterSerializer):
+    by = serializers.ChoiceField(choices=selectors.RESPONSIVENESS_GROUPS, default="region")
+    min_volume = serializers.IntegerField(
+        min_value=1, max_value=1_000_000, default=20, help_text="Judged appeals a body needs to be ranked."
+    )
+
+    def parameters(self) -> dict[str, Any]:
+        """The query as given (region codes, not ids), to store with a snapshot and to recompute it from."""
+        raw = self.initial_data
+        data = {name: raw.get(name) for name in ("organization", "organization_kind", "page_id", "platform", "kind",
+                                                   "category") if raw.get(name) not in (None, "")}
+        regions = raw.getlist("region") if hasattr(raw, "getlist") else raw.get("region")
+        if regions:
+            data["region"] = list(regions) if isinstance(regions, list | tuple) else [regions]
+        data.update(
+            {
+                "from": self.validated_data["from"].isoformat(),
+                "to": self.validated_data["to"].isoformat(),
+                "by": self.validated_data["by"],
+                "min_volume": self.validated_data["min_volume"],
+            }
+        )
+        return data
+
+
+class ResponsivenessRowSerializer(serializers.Serializer):
+    key = serializers.JSONField(help_text="Region code or organisation id.")
+    name = serializers.CharField()
+    received = serializers.IntegerField()
+    volume = serializers.IntegerField(help_text="Judged appeals: first response on time or breached.")
+    compliance = serializers.FloatField(allow_null=True)
+    first_response_p50_minutes = serializers.FloatField(allow_null=True)
+    ranked = serializers.BooleanField(help_text="False below the minimum volume: listed, not ranked.")
+    rank_compliance = serializers.IntegerField(allow_null=True)
+    rank_first_response = serializers.IntegerField(allow_null=True)
+
+
+class ResponsivenessSerializer(_Meta):
+    by = serializers.CharField()
+    min_volume = serializers.IntegerField()
+    results = ResponsivenessRowSerializer(many=True)
+
+
+class SnapshotSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    kind = serializers.CharField()
+    parameters = serializers.DictField()
+    as_of = serializers.DateField()
+    created_by = serializers.CharField(allow_null=True, source="created_by.username", default=None)
+    created_at = serializers.DateTimeField()
+    published_at = serializers.DateTimeField(allow_null=True)
+    rows = serializers.ListField(child=serializers.DictField())
+
+
+class SnapshotListSerializer(SnapshotSerializer):
+    rows = None  # type: ignore[assignment]  # the list omits the rows; the detail has them
+
+
+class SnapshotCreateSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["reach", "responsiveness"])
+    parameters = serializers.DictField(
+        help_text="The query parameters of the rating (those of /ratings/reach/ or /ratings/responsiveness/)."
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        query_class = ReachQuerySerializer if attrs["kind"] == "reach" else ResponsivenessQuerySerializer
+        query = query_class(data=attrs["parameters"])
+        if not query.is_valid():
+            raise serializers.ValidationError({"parameters": query.errors})
+        attrs["query"] = query
+        return attrs
+
+
+class OpenDataEntrySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    as_of = serializers.DateField()
+    parameters = serializers.DictField()
+    published_at = serializers.DateTimeField()
+    json_url = serializers.URLField()
+    csv_url = serializers.URLField()

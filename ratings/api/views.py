@@ -5,22 +5,35 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.generics import ListAPIView, ListCreateAPIView, RetrieveAPIView
+from rest_framework.permissions import AllowAny
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.pagination import Pagination
-from ratings import selectors
+from ratings import selectors, services
 from ratings.api.renderers import CsvRenderer
 from ratings.api.serializers import (
     DashboardQuerySerializer,
     DashboardSerializer,
+    OpenDataEntrySerializer,
+    ReachQuerySerializer,
+    ReachSerializer,
+    ResponsivenessQuerySerializer,
+    ResponsivenessSerializer,
     SeriesQuerySerializer,
     SeriesSerializer,
+    SnapshotCreateSerializer,
+    SnapshotListSerializer,
+    SnapshotSerializer,
     WorstQuerySerializer,
     WorstSerializer,
 )
@@ -150,3 +163,199 @@ class SlaWorstView(CsvOrJsonView):
         return Response(
             {**self.meta(filters), "group_by": data["group_by"], "min_volume": data["min_volume"], "results": rows}
         )
+
+
+@extend_schema(
+    tags=["ratings"],
+    summary="Reach rating of regions",
+    description=(
+        "One row per region: subscribers summed over the page set (each page's latest snapshot on or before "
+        "`date`), penetration = subscribers / population (null and `population_known: false` when the "
+        "population is unknown), growth over 7 and 30 days, competition ranks (1, 2, 2, 4) by each measure, and "
+        "the composite: (w_s·s/max s + w_p·p/max p + w_g·g/max g) / (w_s + w_p + w_g), g the relative growth "
+        "over 30 days. A region without a value has no rank. Ranks are the federation's; you see the rows of "
+        "the regions in your scope."
+    ),
+    parameters=[ReachQuerySerializer],
+    responses={200: ReachSerializer, (200, "text/csv"): _CSV},
+    filters=False,
+)
+class ReachRatingView(CsvOrJsonView):
+    csv_columns = [
+        "region",
+        "name",
+        "pages",
+        "subscribers",
+        "population",
+        "population_known",
+        "penetration",
+        "growth_7d",
+        "growth_30d",
+        "rank_subscribers",
+        "rank_penetration",
+        "composite",
+        "rank_composite",
+    ]
+
+    def get(self, request: Request) -> Response:
+        query = self.query(ReachQuerySerializer, request)
+        reach = query.reach_query()
+        self.csv_filename = f"reach-{reach.platform}-{reach.date}.csv"
+        rows = selectors.reach_rows_visible_to(request.user, selectors.reach_rating(reach))
+        weights = {"subscribers": reach.weights.subscribers, "penetration": reach.weights.penetration,
+                   "growth": reach.weights.growth}
+        return Response(
+            {"platform": reach.platform, "date": reach.date, "page_set": reach.page_set, "weights": weights,
+             "results": rows}
+        )
+
+
+@extend_schema(
+    tags=["ratings"],
+    summary="Responsiveness rating",
+    description=(
+        "Regions or organisations in your scope by first-response compliance and median first response over "
+        "the period. Below `min_volume` judged appeals a body is listed but not ranked."
+    ),
+    parameters=[ResponsivenessQuerySerializer],
+    responses={200: ResponsivenessSerializer, (200, "text/csv"): _CSV},
+    filters=False,
+)
+class ResponsivenessRatingView(CsvOrJsonView):
+    csv_columns = [
+        "key",
+        "name",
+        "received",
+        "volume",
+        "compliance",
+        "first_response_p50_minutes",
+        "ranked",
+        "rank_compliance",
+        "rank_first_response",
+    ]
+    csv_name = "responsiveness"
+
+    def get(self, request: Request) -> Response:
+        query = self.query(ResponsivenessQuerySerializer, request)
+        filters = query.filters()
+        data = query.validated_data
+        rows = selectors.responsiveness_rating(request.user, filters, by=data["by"], min_volume=data["min_volume"])
+        return Response({**self.meta(filters), "by": data["by"], "min_volume": data["min_volume"], "results": rows})
+
+
+def _snapshot_rows(kind: str, query, user) -> tuple[Any, list[dict[str, Any]]]:
+    if kind == "reach":
+        reach = query.reach_query()
+        return reach.date, selectors.reach_rating(reach)
+    data = query.validated_data
+    filters = query.filters()
+    return filters.date_to, selectors.responsiveness_rating(user, filters, by=data["by"], min_volume=data["min_volume"])
+
+
+class SnapshotListView(ListCreateAPIView):
+    """Stored ratings you may see; an analyst or administrator stores one by giving its kind and parameters."""
+
+    serializer_class = SnapshotListSerializer
+
+    def get_queryset(self):
+        return selectors.rating_snapshots_visible_to(self.request.user)
+
+    @extend_schema(tags=["ratings"], summary="List stored rating snapshots")
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        tags=["ratings"],
+        summary="Store a rating snapshot",
+        request=SnapshotCreateSerializer,
+        responses={201: SnapshotSerializer},
+    )
+    def post(self, request: Request, *args, **kwargs) -> Response:
+        serializer = SnapshotCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        kind, query = serializer.validated_data["kind"], serializer.validated_data["query"]
+        as_of, rows = _snapshot_rows(kind, query, request.user)
+        snapshot = services.rating_snapshot_store(
+            actor=request.user, kind=kind, parameters=query.parameters(), as_of=as_of, rows=rows
+        )
+        return Response(SnapshotSerializer(snapshot).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["ratings"], summary="Get a rating snapshot with its rows")
+class SnapshotDetailView(RetrieveAPIView):
+    serializer_class = SnapshotSerializer
+
+    def get_queryset(self):
+        return selectors.rating_snapshots_visible_to(self.request.user)
+
+
+class SnapshotPublishView(APIView):
+    extra_error_codes = ["404"]
+
+    @extend_schema(
+        tags=["ratings"],
+        summary="Publish a rating snapshot as open data",
+        description="Then readable without login under /open-data/ratings/. Analysts and administrators only.",
+        request=None,
+        responses={200: SnapshotSerializer},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        snapshot = get_object_or_404(selectors.rating_snapshots_visible_to(request.user), pk=pk)
+        snapshot = services.rating_snapshot_publish(actor=request.user, snapshot_id=snapshot.pk)
+        return Response(SnapshotSerializer(snapshot).data)
+
+
+# Open data: no login, published snapshots only -----------------------------------------------------------------
+
+
+def _entry(request: Request, snapshot) -> dict[str, Any]:
+    return {
+        "id": snapshot.pk,
+        "kind": snapshot.kind,
+        "as_of": snapshot.as_of,
+        "parameters": snapshot.parameters,
+        "published_at": snapshot.published_at,
+        "json_url": request.build_absolute_uri(reverse("open-data-rating-json", args=[snapshot.pk])),
+        "csv_url": request.build_absolute_uri(reverse("open-data-rating-csv", args=[snapshot.pk])),
+    }
+
+
+class OpenDataListView(ListAPIView):
+    """Published rating snapshots, newest first, each with the stable URLs of its JSON and CSV."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    serializer_class = OpenDataEntrySerializer
+
+    def get_queryset(self):
+        return selectors.rating_snapshots_published()
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response([_entry(request, snapshot) for snapshot in page])
+
+    @extend_schema(tags=["open-data"], summary="Published rating snapshots (no login)")
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
+
+class OpenDataSnapshotView(CsvOrJsonView):
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    renderer_classes = [JSONRenderer, CsvRenderer]
+    extra_error_codes = ["404"]
+
+    @extend_schema(
+        tags=["open-data"],
+        summary="A published rating snapshot (no login)",
+        responses={200: SnapshotSerializer, (200, "text/csv"): _CSV},
+    )
+    def get(self, request: Request, pk: int, format: str | None = None) -> Response:
+        snapshot = get_object_or_404(selectors.rating_snapshots_published(), pk=pk)
+        rows = snapshot.rows
+        self.csv_columns = list(rows[0].keys()) if rows else []
+        self.csv_filename = f"rating-{snapshot.kind}-{snapshot.as_of}-{snapshot.pk}.csv"
+        data = SnapshotSerializer(snapshot).data
+        data.pop("created_by", None)
+        data["results"] = rows
+        return Response(data)
