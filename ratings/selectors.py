@@ -329,7 +329,7 @@ def reach_rating(query: ReachQuery) -> list[dict[str, Any]]:
         found = by_region.get(region.pk, {})
         subscribers = found.get("subscribers")
         penetration = (
-            round(subscribers / region.population, 8) if subscribers is not None and region.population else None
+            subscribers / region.population if subscribers is not None and region.population else None
         )
         rows.append(
             {
