@@ -12,14 +12,37 @@ from django.utils.translation import gettext_lazy as _
 from ratings import histogram
 
 
-class Rollup(models.Model):
+class Measures(models.Model):
+    """The counts and duration histograms of a set of appeals (ratings.histogram for the `h_*` columns:
+    first response `frc`/`frw` and resolution `rsc`/`rsw`, in calendar and in working minutes)."""
+
+    received = models.PositiveIntegerField(_("received"))
+    answered = models.PositiveIntegerField(_("answered"))
+    first_response_on_time = models.PositiveIntegerField(_("first response on time"))
+    first_response_breached = models.PositiveIntegerField(_("first response breached"))
+    resolution_on_time = models.PositiveIntegerField(_("resolution on time"))
+    resolution_breached = models.PositiveIntegerField(_("resolution breached"))
+    open = models.PositiveIntegerField(_("open"))
+    overdue = models.PositiveIntegerField(_("overdue"))
+    computed_at = models.DateTimeField(_("computed at"))
+
+    for _metric in histogram.METRICS:
+        for _bucket in range(histogram.BUCKETS):
+            locals()[histogram.column(_metric, _bucket)] = models.PositiveIntegerField(null=True, blank=True)
+    del _metric, _bucket
+
+    class Meta:
+        abstract = True
+
+
+class Rollup(Measures):
     """The measures of domain.md section 7 for the appeals of one page (or, without a page, one organisation)
     received on one local day (in the organisation's zone), split by kind and category.
 
     Written only by `ratings.services` with set-based SQL (never saved through the ORM). `platform` and
     `organization_kind` are copied from the page and the organisation when the row is computed, so that
-    dashboards filter without joins. The `h_*` columns are histograms of durations (ratings.histogram):
-    first response (`frc`, `frw`) and resolution (`rsc`, `rsw`), in calendar and in working minutes.
+    dashboards filter without joins. `open` and `overdue` are as of `computed_at`: every change of an appeal,
+    and every breach the sweep records, re-rolls its row.
     """
 
     day = models.DateField(_("day of receipt"))
@@ -36,20 +59,6 @@ class Rollup(models.Model):
     category = models.ForeignKey(
         "appeals.Category", models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("category")
     )
-    received = models.PositiveIntegerField(_("received"))
-    answered = models.PositiveIntegerField(_("answered"))
-    first_response_on_time = models.PositiveIntegerField(_("first response on time"))
-    first_response_breached = models.PositiveIntegerField(_("first response breached"))
-    resolution_on_time = models.PositiveIntegerField(_("resolution on time"))
-    resolution_breached = models.PositiveIntegerField(_("resolution breached"))
-    open = models.PositiveIntegerField(_("open"))
-    overdue = models.PositiveIntegerField(_("overdue"))
-    computed_at = models.DateTimeField(_("computed at"))
-
-    for _metric in histogram.METRICS:
-        for _bucket in range(histogram.BUCKETS):
-            locals()[histogram.column(_metric, _bucket)] = models.PositiveIntegerField(null=True, blank=True)
-    del _metric, _bucket
 
     class Meta:
         verbose_name = _("rollup")
@@ -77,6 +86,27 @@ class Rollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.organization_id}/{self.page_id}"
+
+
+class RollupRegionDay(Measures):
+    """The rollups of one region and day summed: what dashboards read when they need no finer key (the
+    federation or a region, by region or by period, without the organisation, page, platform, kind or category
+    filters). Rewritten from `Rollup` whenever one of its rows is (ratings.services)."""
+
+    day = models.DateField(_("day of receipt"))
+    region = models.ForeignKey("publics.Region", models.CASCADE, related_name="+", verbose_name=_("region"))
+
+    class Meta:
+        verbose_name = _("rollup of a region and day")
+        verbose_name_plural = _("rollups of regions and days")
+        constraints = [models.UniqueConstraint(fields=["region", "day"], name="rollup_region_day_unique")]
+        indexes = [
+            # The federation's dashboards by period (the region's go through the unique index).
+            models.Index(fields=["day"], name="rollup_rday_day_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.region_id}"
 
 
 class DayKind(models.IntegerChoices):

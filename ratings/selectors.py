@@ -16,7 +16,7 @@ from appeals.models import Category
 from core.access import Actor, scope_for
 from publics.models import AudienceSnapshot, Organization, Page, Platform, Region
 from ratings import histogram, ranking
-from ratings.models import RatingKind, RatingSnapshot, Rollup, RollupState
+from ratings.models import RatingKind, RatingSnapshot, Rollup, RollupRegionDay, RollupState
 from ratings.services import COUNT_COLUMNS
 
 GROUPS = ("region", "organization", "page", "platform", "category", "day", "week", "month")
@@ -44,7 +44,30 @@ class DashboardFilters:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _filtered(user: Actor, filters: DashboardFilters) -> QuerySet[Rollup]:
+COARSE_GROUPS = (None, "region", "day", "week", "month")
+
+
+def _coarse(user: Actor, filters: DashboardFilters, group: str | None) -> bool:
+    """Whether the region-and-day sums serve the query: no key finer than a region is asked for or needed to
+    decide what the user sees."""
+    grant = scope_for(user).read
+    finer = (
+        filters.organization_id is not None
+        or filters.organization_kind
+        or filters.page_id is not None
+        or filters.platform
+        or filters.kind
+        or filters.category_ids
+    )
+    scoped_by_region = grant.everything or not (grant.organization_ids or grant.page_ids)
+    return not finer and group in COARSE_GROUPS and scoped_by_region
+
+
+def _filtered(user: Actor, filters: DashboardFilters, group: str | None = None) -> QuerySet:
+    if _coarse(user, filters, group):
+        rows = RollupRegionDay.objects.filter(scope_for(user).filter_q(region="region_id"))
+        rows = rows.filter(day__gte=filters.date_from, day__lte=filters.date_to)
+        return rows.filter(region_id__in=filters.region_ids) if filters.region_ids else rows
     rollups = rollups_visible_to(user).filter(day__gte=filters.date_from, day__lte=filters.date_to)
     if filters.region_ids:
         rollups = rollups.filter(region_id__in=filters.region_ids)
@@ -162,7 +185,7 @@ def rollups_computed_at() -> dt.datetime | None:
 def dashboard_grouped(user: Actor, filters: DashboardFilters, group: str) -> QuerySet:
     """Summed rollups per group key (`key` in each values row), ordered by key; evaluate a page of it."""
     return (
-        _filtered(user, filters)
+        _filtered(user, filters, group)
         .annotate(key=_group_expression(group))
         .values("key")
         .annotate(**_sums())
@@ -171,13 +194,13 @@ def dashboard_grouped(user: Actor, filters: DashboardFilters, group: str) -> Que
 
 
 def dashboard_total(user: Actor, filters: DashboardFilters) -> dict[str, Any]:
-    return measures_of(_filtered(user, filters).aggregate(**_sums()))
+    return measures_of(_filtered(user, filters, None).aggregate(**_sums()))
 
 
 def dashboard_worst(user: Actor, filters: DashboardFilters, group: str, *, min_volume: int, limit: int) -> list:
     """Groups with at least `min_volume` judged appeals, lowest compliance first (ties: more judged first)."""
     rows = (
-        _filtered(user, filters)
+        _filtered(user, filters, group)
         .annotate(key=_group_expression(group))
         .values("key")
         .annotate(judged=_judged())

@@ -217,6 +217,34 @@ def _insert_columns() -> str:
     return ", ".join([*_GROUP_COLUMNS, *COUNT_COLUMNS, "computed_at", *_HISTOGRAM_COLUMNS])
 
 
+def _region_day_sql(where: str) -> str:
+    """INSERT of the region-and-day sums of the rollup rows passing `where`."""
+    sums = ", ".join(f"SUM({name})" for name in [*COUNT_COLUMNS])
+    histograms = ", ".join(f"SUM({name})" for name in _HISTOGRAM_COLUMNS)
+    columns = ", ".join(["region_id", "day", *COUNT_COLUMNS, "computed_at", *_HISTOGRAM_COLUMNS])
+    return (
+        f"INSERT INTO ratings_rollupregionday ({columns}) "
+        f"SELECT region_id, day, {sums}, MAX(computed_at), {histograms} FROM ratings_rollup "
+        f"WHERE {where} GROUP BY region_id, day"
+    )
+
+
+def _roll_region_days(cursor, pairs: set[tuple[int, dt.date]]) -> None:
+    """Rewrite the region-and-day sums of the pairs from the rollup rows (call with the lock held)."""
+    ordered = sorted(pairs)
+    for start in range(0, len(ordered), _KEYS_PER_STATEMENT):
+        chunk = ordered[start : start + _KEYS_PER_STATEMENT]
+        where = f"(region_id, day) IN (VALUES {', '.join(['(%s, %s)'] * len(chunk))})"
+        params = [value for pair in chunk for value in pair]
+        cursor.execute(f"DELETE FROM ratings_rollupregionday WHERE {where}", params)
+        cursor.execute(_region_day_sql(where), params)
+
+
+def _region_days_of(cursor, where: str, params: list) -> set[tuple[int, dt.date]]:
+    cursor.execute(f"SELECT DISTINCT region_id, day FROM ratings_rollup WHERE {where}", params)
+    return {(region_id, _as_date(day)) for region_id, day in cursor.fetchall()}
+
+
 def _lock(cursor) -> None:
     if connection.vendor == "postgresql":
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
@@ -255,16 +283,20 @@ def _roll_keys(keys: Iterable[Key], *, now: dt.datetime) -> int:
         return 0
     d = Dialect(connection.vendor)
     written = 0
+    pairs: set[tuple[int, dt.date]] = set()
     with connection.cursor() as cursor:
         _lock(cursor)
         for start in range(0, len(keys), _KEYS_PER_STATEMENT):
             chunk = keys[start : start + _KEYS_PER_STATEMENT]
             where, params = _key_filter(chunk, "")
+            pairs |= _region_days_of(cursor, where, params)  # a region and day the keys may leave
             cursor.execute(f"DELETE FROM ratings_rollup WHERE {where}", params)
             outer, outer_params = _key_filter(chunk, "b.")
             select, select_params = _rollup_select(d, _keys_q(chunk), now, outer, outer_params)
             cursor.execute(f"INSERT INTO ratings_rollup ({_insert_columns()}) {select}", select_params)
             written += max(cursor.rowcount, 0)
+            pairs |= _region_days_of(cursor, where, params)
+        _roll_region_days(cursor, pairs)
     return written
 
 
@@ -505,6 +537,8 @@ def rollups_rebuild(
             )
             cursor.execute(f"INSERT INTO ratings_rollup ({_insert_columns()}) {select}", params)
             rows += max(cursor.rowcount, 0)
+            cursor.execute("DELETE FROM ratings_rollupregionday WHERE day >= %s AND day <= %s", [day, last])
+            cursor.execute(_region_day_sql("day >= %s AND day <= %s"), [day, last])
         if progress:
             progress((last - day).days + 1)
         day = last + dt.timedelta(days=1)

@@ -80,3 +80,21 @@ def stored_rows() -> dict[tuple, dict]:
         }
         result[key] = row
     return result
+
+
+def region_day_rows_agree() -> bool:
+    """Whether the region-and-day sums equal the sums of the rollup rows they stand for."""
+    from collections import Counter
+
+    from ratings.models import RollupRegionDay
+
+    columns = [*COUNT_COLUMNS, *(histogram.column(m, k) for m in histogram.METRICS for k in range(histogram.BUCKETS))]
+    expected: dict[tuple, Counter] = defaultdict(Counter)
+    for row in Rollup.objects.values("region_id", "day", *columns):
+        key = (row["region_id"], row["day"])
+        expected[key].update({name: row[name] or 0 for name in columns})
+    stored = {
+        (row["region_id"], row["day"]): Counter({name: row[name] or 0 for name in columns})
+        for row in RollupRegionDay.objects.values("region_id", "day", *columns)
+    }
+    return {key: +counts for key, counts in expected.items()} == {key: +counts for key, counts in stored.items()}

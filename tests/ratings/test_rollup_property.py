@@ -22,7 +22,7 @@ from core.access import SYSTEM
 from core.errors import ApplicationError
 from ratings.services import rollups_rebuild
 from tests.factories import PageFactory, make_appeal
-from tests.ratings.reference import expected_rows, stored_rows
+from tests.ratings.reference import expected_rows, region_day_rows_agree, stored_rows
 
 START = dt.datetime(2026, 10, 26, 6, 0, tzinfo=dt.UTC)
 NOW = dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.UTC)
@@ -129,6 +129,8 @@ def test_rollups_equal_a_computation_from_scratch_after_any_series_of_changes(
                 pass  # a move the status does not allow, an override already there: refused, nothing changed
         incremental = stored_rows()
         assert incremental == expected_rows(now=NOW)
+        assert region_day_rows_agree()
         rollups_rebuild(date_from=dt.date(2026, 10, 20), date_to=dt.date(2026, 12, 1), now=NOW)
         assert stored_rows() == incremental
+        assert region_day_rows_agree()
         transaction.set_rollback(True)
