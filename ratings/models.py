@@ -109,6 +109,27 @@ class RollupRegionDay(Measures):
         return f"{self.day} {self.region_id}"
 
 
+class RollupRegionMonth(Measures):
+    """The region-and-day sums of one region and calendar month: a year's federation dashboard reads 89 × 12
+    of these instead of 89 × 365 day rows (the days at either end of a period that cut a month come from the
+    day rows). Rewritten from `RollupRegionDay` whenever one of its days is."""
+
+    month = models.DateField(_("month (its first day)"))
+    region = models.ForeignKey("publics.Region", models.CASCADE, related_name="+", verbose_name=_("region"))
+
+    class Meta:
+        verbose_name = _("rollup of a region and month")
+        verbose_name_plural = _("rollups of regions and months")
+        constraints = [models.UniqueConstraint(fields=["region", "month"], name="rollup_region_month_unique")]
+        indexes = [
+            # The federation's dashboards by period (the region's go through the unique index).
+            models.Index(fields=["month"], name="rollup_rmonth_month_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.region_id}"
+
+
 class DayKind(models.IntegerChoices):
     OFF = 0, _("day off")
     NORMAL = 1, _("working day")

@@ -16,7 +16,7 @@ from appeals.models import Category
 from core.access import Actor, scope_for
 from publics.models import AudienceSnapshot, Organization, Page, Platform, Region
 from ratings import histogram, ranking
-from ratings.models import RatingKind, RatingSnapshot, Rollup, RollupRegionDay, RollupState
+from ratings.models import RatingKind, RatingSnapshot, Rollup, RollupRegionDay, RollupRegionMonth, RollupState
 from ratings.services import COUNT_COLUMNS
 
 GROUPS = ("region", "organization", "page", "platform", "category", "day", "week", "month")
@@ -65,9 +65,7 @@ def _coarse(user: Actor, filters: DashboardFilters, group: str | None) -> bool:
 
 def _filtered(user: Actor, filters: DashboardFilters, group: str | None = None) -> QuerySet:
     if _coarse(user, filters, group):
-        rows = RollupRegionDay.objects.filter(scope_for(user).filter_q(region="region_id"))
-        rows = rows.filter(day__gte=filters.date_from, day__lte=filters.date_to)
-        return rows.filter(region_id__in=filters.region_ids) if filters.region_ids else rows
+        return _region_rows(RollupRegionDay, user, filters).filter(day__gte=filters.date_from, day__lte=filters.date_to)
     rollups = rollups_visible_to(user).filter(day__gte=filters.date_from, day__lte=filters.date_to)
     if filters.region_ids:
         rollups = rollups.filter(region_id__in=filters.region_ids)
@@ -84,6 +82,66 @@ def _filtered(user: Actor, filters: DashboardFilters, group: str | None = None) 
     if filters.category_ids:
         rollups = rollups.filter(category_id__in=filters.category_ids)
     return rollups
+
+
+def _region_rows(model, user: Actor, filters: DashboardFilters) -> QuerySet:
+    rows = model.objects.filter(scope_for(user).filter_q(region="region_id"))
+    return rows.filter(region_id__in=filters.region_ids) if filters.region_ids else rows
+
+
+def _whole_months(date_from: dt.date, date_to: dt.date) -> tuple[dt.date, dt.date] | None:
+    """The first days of the first and last calendar months lying wholly inside the period, if any."""
+    first = date_from if date_from.day == 1 else (date_from.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+    after = date_to + dt.timedelta(days=1)
+    last_end = after.replace(day=1)  # the first day of the month after the last whole month
+    if last_end <= first:
+        return None
+    last = (last_end - dt.timedelta(days=1)).replace(day=1)
+    return first, last
+
+
+def _merged(querysets: Iterable[QuerySet]) -> list[dict[str, Any]]:
+    """Rows of several grouped querysets added up per key, ordered by key (empty keys last)."""
+    merged: dict[Any, dict[str, Any]] = {}
+    for queryset in querysets:
+        for row in queryset:
+            target = merged.setdefault(row["key"], {"key": row["key"]})
+            for name, value in row.items():
+                if name != "key" and value is not None:
+                    target[name] = (target.get(name) or 0) + value
+    return [merged[key] for key in sorted(merged, key=lambda key: (key is None, key))]
+
+
+def _by_months(user: Actor, filters: DashboardFilters, group: str | None) -> list[dict[str, Any]] | None:
+    """For the federation or regions by region, by month or in total: whole months from the month sums, the
+    days that cut a month at either end from the day sums. None when the query needs finer rows."""
+    if group not in (None, "region", "month") or not _coarse(user, filters, group):
+        return None
+    months = _whole_months(filters.date_from, filters.date_to)
+    if months is None:
+        return None
+    first, last = months
+    after_last = (last + dt.timedelta(days=32)).replace(day=1)
+    key = {None: Value(0), "region": F("region_id"), "month": F("month")}[group]
+    month_rows = (
+        _region_rows(RollupRegionMonth, user, filters)
+        .filter(month__gte=first, month__lte=last)
+        .annotate(key=key)
+        .values("key")
+        .annotate(**_sums())
+        .order_by()
+    )
+    day_key = {None: Value(0), "region": F("region_id"), "month": TruncMonth("day")}[group]
+    edge_rows = (
+        _region_rows(RollupRegionDay, user, filters)
+        .filter(day__gte=filters.date_from, day__lte=filters.date_to)
+        .exclude(day__gte=first, day__lt=after_last)
+        .annotate(key=day_key)
+        .values("key")
+        .annotate(**_sums())
+        .order_by()
+    )
+    return _merged([month_rows, edge_rows])
 
 
 def category_with_children(category_id: int) -> tuple[int, ...]:
@@ -182,8 +240,11 @@ def rollups_computed_at() -> dt.datetime | None:
     return RollupState.objects.filter(pk=1).values_list("caught_up_at", flat=True).first()
 
 
-def dashboard_grouped(user: Actor, filters: DashboardFilters, group: str) -> QuerySet:
+def dashboard_grouped(user: Actor, filters: DashboardFilters, group: str) -> QuerySet | list[dict[str, Any]]:
     """Summed rollups per group key (`key` in each values row), ordered by key; evaluate a page of it."""
+    by_months = _by_months(user, filters, group)
+    if by_months is not None:
+        return by_months
     return (
         _filtered(user, filters, group)
         .annotate(key=_group_expression(group))
@@ -194,11 +255,23 @@ def dashboard_grouped(user: Actor, filters: DashboardFilters, group: str) -> Que
 
 
 def dashboard_total(user: Actor, filters: DashboardFilters) -> dict[str, Any]:
+    by_months = _by_months(user, filters, None)
+    if by_months is not None:
+        return measures_of(by_months[0] if by_months else {})
     return measures_of(_filtered(user, filters, None).aggregate(**_sums()))
 
 
 def dashboard_worst(user: Actor, filters: DashboardFilters, group: str, *, min_volume: int, limit: int) -> list:
     """Groups with at least `min_volume` judged appeals, lowest compliance first (ties: more judged first)."""
+    by_months = _by_months(user, filters, group)
+    if by_months is not None:
+
+        def judged(row: dict[str, Any]) -> int:
+            return (row.get("first_response_on_time") or 0) + (row.get("first_response_breached") or 0)
+
+        kept = [row for row in by_months if judged(row) >= min_volume]
+        kept.sort(key=lambda row: ((row.get("first_response_on_time") or 0) / judged(row), -judged(row), row["key"]))
+        return kept[:limit]
     rows = (
         _filtered(user, filters, group)
         .annotate(key=_group_expression(group))

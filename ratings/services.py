@@ -183,20 +183,24 @@ def _rollup_select(d: Dialect, where: Q, now: dt.datetime, outer_where: str, out
     buckets = ", ".join(
         f"{histogram.bucket_sql(f'v.{metric}', d.floor_int)} AS b_{metric}" for metric in histogram.METRICS
     )
+    # COUNT … FILTER: no expression to evaluate per row and bucket but the test itself; NULLIF keeps an empty
+    # bucket NULL, which PostgreSQL stores in the row's null bitmap instead of four bytes.
     sums = ", ".join(
-        f"SUM(CASE WHEN b.b_{metric} = {k} THEN 1 END)" for metric in histogram.METRICS for k in range(histogram.BUCKETS)
+        f"NULLIF(COUNT(*) FILTER (WHERE b.b_{metric} = {k}), 0)"
+        for metric in histogram.METRICS
+        for k in range(histogram.BUCKETS)
     )
     # Materialized: inlined, each bucket would repeat the whole duration expression 135 times per metric, and
     # PostgreSQL would spend seconds planning it.
     materialized = "MATERIALIZED"
     sql = f"""
         WITH f AS ({facts}),
-        m AS (
+        m AS {materialized} (
             SELECT f.*, {", ".join(moments)},
                 {d.time_us("f.opens")} AS o_us, {d.time_us("f.closes")} - {d.time_us("f.opens")} AS l_us
             FROM f
         ),
-        p AS (SELECT m.*, {positions} FROM m {joins}),
+        p AS {materialized} (SELECT m.*, {positions} FROM m {joins}),
         v AS {materialized} (
             SELECT p.*, {", ".join(f"{expression} AS {name}" for name, expression in durations.items())}
             FROM p
@@ -229,8 +233,22 @@ def _region_day_sql(where: str) -> str:
     )
 
 
+def _region_month_sql(where: str) -> str:
+    """INSERT of the region-and-month sums of the region-and-day rows passing `where`."""
+    month = Dialect(connection.vendor).month_start("day")
+    sums = ", ".join(f"SUM({name})" for name in [*COUNT_COLUMNS])
+    histograms = ", ".join(f"SUM({name})" for name in _HISTOGRAM_COLUMNS)
+    columns = ", ".join(["region_id", "month", *COUNT_COLUMNS, "computed_at", *_HISTOGRAM_COLUMNS])
+    return (
+        f"INSERT INTO ratings_rollupregionmonth ({columns}) "
+        f"SELECT region_id, {month}, {sums}, MAX(computed_at), {histograms} FROM ratings_rollupregionday "
+        f"WHERE {where} GROUP BY region_id, {month}"
+    )
+
+
 def _roll_region_days(cursor, pairs: set[tuple[int, dt.date]]) -> None:
-    """Rewrite the region-and-day sums of the pairs from the rollup rows (call with the lock held)."""
+    """Rewrite the region-and-day sums of the pairs from the rollup rows, and their months' sums from those
+    (call with the lock held)."""
     ordered = sorted(pairs)
     for start in range(0, len(ordered), _KEYS_PER_STATEMENT):
         chunk = ordered[start : start + _KEYS_PER_STATEMENT]
@@ -238,6 +256,14 @@ def _roll_region_days(cursor, pairs: set[tuple[int, dt.date]]) -> None:
         params = [value for pair in chunk for value in pair]
         cursor.execute(f"DELETE FROM ratings_rollupregionday WHERE {where}", params)
         cursor.execute(_region_day_sql(where), params)
+    months = sorted({(region_id, day.replace(day=1)) for region_id, day in pairs})
+    for start in range(0, len(months), _KEYS_PER_STATEMENT):
+        chunk = months[start : start + _KEYS_PER_STATEMENT]
+        params = [value for pair in chunk for value in pair]
+        values = ", ".join(["(%s, %s)"] * len(chunk))
+        cursor.execute(f"DELETE FROM ratings_rollupregionmonth WHERE (region_id, month) IN (VALUES {values})", params)
+        month = Dialect(connection.vendor).month_start("day")
+        cursor.execute(_region_month_sql(f"(region_id, {month}) IN (VALUES {values})"), params)
 
 
 def _region_days_of(cursor, where: str, params: list) -> set[tuple[int, dt.date]]:
@@ -246,8 +272,14 @@ def _region_days_of(cursor, where: str, params: list) -> set[tuple[int, dt.date]
 
 
 def _lock(cursor) -> None:
+    """Serialise the writers of rollup rows; call inside transaction.atomic().
+
+    Also switches PostgreSQL's JIT off for the transaction: compiling the rollups' hundreds of aggregate
+    expressions costs seconds, far more than it saves on any one statement.
+    """
     if connection.vendor == "postgresql":
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
+        cursor.execute("SET LOCAL jit = off")
 
 
 # Keys ---------------------------------------------------------------------------------------------------------
@@ -539,6 +571,12 @@ def rollups_rebuild(
             rows += max(cursor.rowcount, 0)
             cursor.execute("DELETE FROM ratings_rollupregionday WHERE day >= %s AND day <= %s", [day, last])
             cursor.execute(_region_day_sql("day >= %s AND day <= %s"), [day, last])
+            # The months these days belong to, whole (their other days' rows are already there or come later).
+            first_month, end = day.replace(day=1), (last.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+            cursor.execute(
+                "DELETE FROM ratings_rollupregionmonth WHERE month >= %s AND month < %s", [first_month, end]
+            )
+            cursor.execute(_region_month_sql("day >= %s AND day < %s"), [first_month, end])
         if progress:
             progress((last - day).days + 1)
         day = last + dt.timedelta(days=1)

@@ -52,6 +52,11 @@ class Dialect:
     def least(self, *values: str) -> str:
         return f"{'LEAST' if self.postgres else 'MIN'}({', '.join(values)})"
 
+    def month_start(self, day: str) -> str:
+        if self.postgres:
+            return f"date_trunc('month', {day})::date"
+        return f"date({day}, 'start of month')"
+
     @property
     def floor_int(self) -> str:
         # Only ever applied to non-negative values: SQLite's CAST truncates, which is the floor there.

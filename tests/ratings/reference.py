@@ -97,4 +97,15 @@ def region_day_rows_agree() -> bool:
         (row["region_id"], row["day"]): Counter({name: row[name] or 0 for name in columns})
         for row in RollupRegionDay.objects.values("region_id", "day", *columns)
     }
-    return {key: +counts for key, counts in expected.items()} == {key: +counts for key, counts in stored.items()}
+    if {key: +counts for key, counts in expected.items()} != {key: +counts for key, counts in stored.items()}:
+        return False
+    from ratings.models import RollupRegionMonth
+
+    months: dict[tuple, Counter] = defaultdict(Counter)
+    for (region_id, day), counts in expected.items():
+        months[(region_id, day.replace(day=1))].update(counts)
+    stored_months = {
+        (row["region_id"], row["month"]): Counter({name: row[name] or 0 for name in columns})
+        for row in RollupRegionMonth.objects.values("region_id", "month", *columns)
+    }
+    return {key: +counts for key, counts in months.items()} == {key: +counts for key, counts in stored_months.items()}

@@ -272,3 +272,25 @@ def test_rebuild_command_refuses_a_reversed_period(world):
         call_command("rebuild_rollups", "--from", "2026-11-30", "--to", "2026-11-01")
     with pytest.raises(CommandError):
         call_command("rebuild_rollups", "--from", "30.11.2026")
+
+
+@pytest.mark.parametrize(
+    "period",
+    [
+        {"from": "2026-11-01", "to": "2026-11-30"},
+        {"from": "2026-10-15", "to": "2026-11-20"},
+        {"from": "2026-11-17", "to": "2026-11-23"},
+        {"from": "2025-12-01", "to": "2026-11-30"},
+    ],
+)
+def test_region_sums_by_month_and_by_day_agree_with_the_finest_rows(api, data, period):
+    """Whole months come from the month sums, the cut days from the day sums, organisations from the rows."""
+    fine = get(api, data.admin, group_by="organization", **period).json()["results"]
+    (total,) = get(api, data.admin, **period).json()["results"]
+    by_region = get(api, data.admin, group_by="region", **period).json()["results"]
+    by_month = get(api, data.admin, group_by="month", **period).json()["results"]
+    for measure in ("received", "answered_on_time", "breached", "open", "overdue", "resolution_on_time"):
+        expected = sum(row[measure] for row in fine)
+        assert total[measure] == expected
+        assert sum(row[measure] for row in by_region) == expected
+        assert sum(row[measure] for row in by_month) == expected
