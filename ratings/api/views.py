@@ -353,7 +353,9 @@ class OpenDataSnapshotView(CsvOrJsonView):
     def get(self, request: Request, pk: int, format: str | None = None) -> Response:
         snapshot = get_object_or_404(selectors.rating_snapshots_published(), pk=pk)
         rows = snapshot.rows
-        self.csv_columns = list(rows[0].keys()) if rows else []
+        # The rating's own column order (PostgreSQL's jsonb keeps keys in its own order).
+        view = ReachRatingView if snapshot.kind == "reach" else ResponsivenessRatingView
+        self.csv_columns = view.csv_columns
         self.csv_filename = f"rating-{snapshot.kind}-{snapshot.as_of}-{snapshot.pk}.csv"
         data = SnapshotSerializer(snapshot).data
         data.pop("created_by", None)
