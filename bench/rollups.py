@@ -83,7 +83,9 @@ def load_registry() -> None:
 def load_appeals(total: int) -> None:
     """Appeals up to `total`, spread over the year; statuses and times are functions of the row number."""
     have = _scalar("SELECT count(*) FROM appeals_appeal")
-    seconds = int((dt.datetime.combine(LAST_DAY, dt.time(23, 59)) - dt.datetime.combine(FIRST_DAY, dt.time())).total_seconds())
+    seconds = int(
+        (dt.datetime.combine(LAST_DAY, dt.time(23, 59)) - dt.datetime.combine(FIRST_DAY, dt.time())).total_seconds()
+    )
     start = dt.datetime.combine(FIRST_DAY, dt.time(), tzinfo=dt.UTC) - dt.timedelta(hours=3)
     _execute("SET session_replication_role = replica")
     while have < total:
@@ -220,7 +222,7 @@ def dashboard_reference(days: int) -> float:
 
 def p95(values: list[float]) -> float:
     ordered = sorted(values)
-    return ordered[max(int(round(0.95 * len(ordered))) - 1, 0)]
+    return ordered[max(round(0.95 * len(ordered)) - 1, 0)]
 
 
 def main() -> None:

@@ -26,8 +26,10 @@ WORST_SHOWN = 30
 
 def _may_use(request: HttpRequest) -> bool:
     scope = scope_for(request.user)
-    return request.user.is_active and request.user.is_staff and (
-        scope.read.everything or scope.has_role(Role.ANALYST, Role.AUDITOR)
+    return (
+        request.user.is_active
+        and request.user.is_staff
+        and (scope.read.everything or scope.has_role(Role.ANALYST, Role.AUDITOR))
     )
 
 
@@ -35,7 +37,16 @@ def _may_use(request: HttpRequest) -> bool:
 class RatingSnapshotAdmin(admin.ModelAdmin):
     list_display = ("kind", "as_of", "created_by", "created_at", "published_at")
     list_filter = ("kind",)
-    readonly_fields = ("kind", "parameters", "as_of", "rows", "created_by", "created_at", "published_at", "published_by")
+    readonly_fields = (
+        "kind",
+        "parameters",
+        "as_of",
+        "rows",
+        "created_by",
+        "created_at",
+        "published_at",
+        "published_by",
+    )
     actions = ["publish"]
     change_list_template = "ratings/snapshot_changelist.html"
 
@@ -96,8 +107,16 @@ class RatingSnapshotAdmin(admin.ModelAdmin):
         compliance_chart = line_chart(
             labels,
             [
-                Series(str(_("first response compliance, %")), [None if r["compliance"] is None else r["compliance"] * 100 for r in trend], "#2a7ab0"),
-                Series(str(_("resolution compliance, %")), [None if r["resolution_compliance"] is None else r["resolution_compliance"] * 100 for r in trend], "#c0392b"),
+                Series(
+                    str(_("first response compliance, %")),
+                    [None if r["compliance"] is None else r["compliance"] * 100 for r in trend],
+                    "#2a7ab0",
+                ),
+                Series(
+                    str(_("resolution compliance, %")),
+                    [None if r["resolution_compliance"] is None else r["resolution_compliance"] * 100 for r in trend],
+                    "#c0392b",
+                ),
             ],
             top=100,
         )

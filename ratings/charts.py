@@ -16,7 +16,9 @@ class Series:
     colour: str
 
 
-def line_chart(labels: Sequence[str], series: Sequence[Series], *, width: int = 900, height: int = 260, top: float | None = None) -> str:
+def line_chart(
+    labels: Sequence[str], series: Sequence[Series], *, width: int = 900, height: int = 260, top: float | None = None
+) -> str:
     """A line chart as an SVG string: one polyline per series, gaps where a value is missing."""
     left, right, upper, lower = 48, 12, 12, 28
     plot_w, plot_h = width - left - right, height - upper - lower
@@ -46,7 +48,7 @@ def line_chart(labels: Sequence[str], series: Sequence[Series], *, width: int = 
             parts.append(f'<text x="{x(index):.1f}" y="{height - 8}" text-anchor="middle">{escape(label)}</text>')
     for item in series:
         segment: list[str] = []
-        for index, value in enumerate(list(item.values) + [None]):
+        for index, value in enumerate([*list(item.values), None]):
             if value is None:
                 if segment:
                     parts.append(

@@ -9,7 +9,9 @@ from typing import Any
 DEFAULT_WEIGHTS = {"subscribers": 0.4, "penetration": 0.4, "growth": 0.2}
 
 
-def competition_ranks(rows: Sequence[dict[str, Any]], value: Callable[[dict[str, Any]], float | None], *, descending: bool = True) -> list[int | None]:
+def competition_ranks(
+    rows: Sequence[dict[str, Any]], value: Callable[[dict[str, Any]], float | None], *, descending: bool = True
+) -> list[int | None]:
     """Competition ranks (1, 2, 2, 4) of the rows by `value`; a row whose value is None has no rank."""
     present = sorted((v for row in rows if (v := value(row)) is not None), reverse=descending)
     first_place: dict[float, int] = {}

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, F, Q, FloatField, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, F, FloatField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Cast, Coalesce, NullIf, TruncMonth, TruncWeek
 from django.utils.translation import gettext as _
 
@@ -310,7 +310,9 @@ def group_names(group: str, keys: list[Any]) -> dict[Any, tuple[Any, str]]:
     """(key shown, name) per raw group key: regions by code, the rest by id; periods as ISO dates."""
     ids = [key for key in keys if key is not None]
     if group == "region":
-        return {pk: (code, name) for pk, code, name in Region.objects.filter(pk__in=ids).values_list("pk", "code", "name")}
+        return {
+            pk: (code, name) for pk, code, name in Region.objects.filter(pk__in=ids).values_list("pk", "code", "name")
+        }
     if group == "organization":
         return {
             pk: (pk, short or name)
@@ -424,9 +426,7 @@ def reach_rating(query: ReachQuery) -> list[dict[str, Any]]:
     for region in Region.objects.order_by("code"):
         found = by_region.get(region.pk, {})
         subscribers = found.get("subscribers")
-        penetration = (
-            subscribers / region.population if subscribers is not None and region.population else None
-        )
+        penetration = subscribers / region.population if subscribers is not None and region.population else None
         rows.append(
             {
                 "region": region.code,
@@ -473,9 +473,7 @@ def reach_rows_visible_to(user: Actor, rows: list[dict[str, Any]]) -> list[dict[
 RESPONSIVENESS_GROUPS = ("region", "organization")
 
 
-def responsiveness_rating(
-    user: Actor, filters: DashboardFilters, *, by: str, min_volume: int
-) -> list[dict[str, Any]]:
+def responsiveness_rating(user: Actor, filters: DashboardFilters, *, by: str, min_volume: int) -> list[dict[str, Any]]:
     """Bodies (regions or organisations) in the user's scope by first-response compliance and median time.
 
     A body with fewer than `min_volume` judged appeals is listed but not ranked (a single fast answer must not

@@ -66,7 +66,16 @@ COUNT_COLUMNS = (
     "open",
     "overdue",
 )
-_GROUP_COLUMNS = ("day", "region_id", "organization_id", "page_id", "platform", "organization_kind", "kind", "category_id")
+_GROUP_COLUMNS = (
+    "day",
+    "region_id",
+    "organization_id",
+    "page_id",
+    "platform",
+    "organization_kind",
+    "kind",
+    "category_id",
+)
 _HISTOGRAM_COLUMNS = [histogram.column(metric, k) for metric in histogram.METRICS for k in range(histogram.BUCKETS)]
 
 
@@ -179,7 +188,12 @@ def _rollup_select(d: Dialect, where: Q, now: dt.datetime, outer_where: str, out
             f"ELSE {d.real(f'p.{scale}{done} - p.{scale}{start}')} / 60000000.0 END"
         )
 
-    durations = {"frc": minutes(1, 0, "e"), "frw": minutes(1, 0, "p"), "rsc": minutes(3, 2, "e"), "rsw": minutes(3, 2, "p")}
+    durations = {
+        "frc": minutes(1, 0, "e"),
+        "frw": minutes(1, 0, "p"),
+        "rsc": minutes(3, 2, "e"),
+        "rsw": minutes(3, 2, "p"),
+    }
     buckets = ", ".join(
         f"{histogram.bucket_sql(f'v.{metric}', d.floor_int)} AS b_{metric}" for metric in histogram.METRICS
     )
@@ -440,7 +454,9 @@ def _sync_calendar(state: RollupState, *, first_year: int, last_year: int, now: 
     if in_range and fingerprint == state.calendar_fingerprint:
         return []
     calendars = _calendars(rows)
-    before = {(day, region_id): (kind, hours) for day, region_id, kind, hours in state.calendar_overrides.get("rows", [])}
+    before = {
+        (day, region_id): (kind, hours) for day, region_id, kind, hours in state.calendar_overrides.get("rows", [])
+    }
     after = {(day, region_id): (kind, hours) for day, region_id, kind, hours in rows}
     changed = {key for key in before.keys() | after.keys() if before.get(key) != after.get(key)}
     regional = sorted({region_id for _, region_id in changed if region_id is not None})
@@ -554,7 +570,9 @@ def rollups_rebuild(
     now = now or timezone.now()
     d = Dialect(connection.vendor)
     with transaction.atomic():
-        _sync_calendar(_state(), first_year=min(date_from.year, now.year), last_year=max(date_to.year, now.year) + 1, now=now)
+        _sync_calendar(
+            _state(), first_year=min(date_from.year, now.year), last_year=max(date_to.year, now.year) + 1, now=now
+        )
     rows = 0
     day = date_from
     while day <= date_to:
@@ -573,9 +591,7 @@ def rollups_rebuild(
             cursor.execute(_region_day_sql("day >= %s AND day <= %s"), [day, last])
             # The months these days belong to, whole (their other days' rows are already there or come later).
             first_month, end = day.replace(day=1), (last.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
-            cursor.execute(
-                "DELETE FROM ratings_rollupregionmonth WHERE month >= %s AND month < %s", [first_month, end]
-            )
+            cursor.execute("DELETE FROM ratings_rollupregionmonth WHERE month >= %s AND month < %s", [first_month, end])
             cursor.execute(_region_month_sql("day >= %s AND day < %s"), [first_month, end])
         if progress:
             progress((last - day).days + 1)
@@ -599,11 +615,11 @@ def rollup_period_of_appeals() -> tuple[dt.date, dt.date] | None:
 
 __all__ = [
     "COUNT_COLUMNS",
+    "RebuildResult",
+    "Rollup",
     "rating_snapshot_publish",
     "rating_snapshot_store",
     "rating_snapshots_store_defaults",
-    "RebuildResult",
-    "Rollup",
     "rollup_period_of_appeals",
     "rollups_catch_up",
     "rollups_queue_reroll",

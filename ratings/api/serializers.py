@@ -48,7 +48,10 @@ class DashboardFilterSerializer(_Period):
     platform = serializers.ChoiceField(choices=Platform.choices, required=False)
     kind = serializers.ChoiceField(choices=AppealKind.choices, required=False)
     category = serializers.IntegerField(
-        min_value=1, max_value=MAX_ID, required=False, help_text="A category; a top-level one includes its subcategories."
+        min_value=1,
+        max_value=MAX_ID,
+        required=False,
+        help_text="A category; a top-level one includes its subcategories.",
     )
     format = serializers.ChoiceField(
         choices=["json", "csv"], required=False, help_text="`csv`: the rows as CSV (UTF-8 with BOM)."
@@ -240,8 +243,11 @@ class ResponsivenessQuerySerializer(DashboardFilterSerializer):
     def parameters(self) -> dict[str, Any]:
         """The query as given (region codes, not ids), to store with a snapshot and to recompute it from."""
         raw = self.initial_data
-        data = {name: raw.get(name) for name in ("organization", "organization_kind", "page_id", "platform", "kind",
-                                                   "category") if raw.get(name) not in (None, "")}
+        data = {
+            name: raw.get(name)
+            for name in ("organization", "organization_kind", "page_id", "platform", "kind", "category")
+            if raw.get(name) not in (None, "")
+        }
         regions = raw.getlist("region") if hasattr(raw, "getlist") else raw.get("region")
         if regions:
             data["region"] = list(regions) if isinstance(regions, list | tuple) else [regions]

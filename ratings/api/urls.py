@@ -16,6 +16,8 @@ urlpatterns = [
 # Open data: no login, stable URLs (config.urls mounts these at /open-data/).
 open_data_urlpatterns = [
     path("ratings/", views.OpenDataListView.as_view(), name="open-data-ratings"),
-    path("ratings/<int:pk>.json", views.OpenDataSnapshotView.as_view(), {"format": "json"}, name="open-data-rating-json"),
+    path(
+        "ratings/<int:pk>.json", views.OpenDataSnapshotView.as_view(), {"format": "json"}, name="open-data-rating-json"
+    ),
     path("ratings/<int:pk>.csv", views.OpenDataSnapshotView.as_view(), {"format": "csv"}, name="open-data-rating-csv"),
 ]

@@ -202,11 +202,19 @@ class ReachRatingView(CsvOrJsonView):
         reach = query.reach_query()
         self.csv_filename = f"reach-{reach.platform}-{reach.date}.csv"
         rows = selectors.reach_rows_visible_to(request.user, selectors.reach_rating(reach))
-        weights = {"subscribers": reach.weights.subscribers, "penetration": reach.weights.penetration,
-                   "growth": reach.weights.growth}
+        weights = {
+            "subscribers": reach.weights.subscribers,
+            "penetration": reach.weights.penetration,
+            "growth": reach.weights.growth,
+        }
         return Response(
-            {"platform": reach.platform, "date": reach.date, "page_set": reach.page_set, "weights": weights,
-             "results": rows}
+            {
+                "platform": reach.platform,
+                "date": reach.date,
+                "page_set": reach.page_set,
+                "weights": weights,
+                "results": rows,
+            }
         )
 
 

@@ -29,7 +29,9 @@ def frozen():
 def data(world):
     """Moscow (org A): one on time, one breached; Kaliningrad (org B): one breached."""
     on_time = make_appeal(world.page_a, received_at=dt.datetime(2026, 11, 23, 10, 0, tzinfo=MSK))
-    services.appeal_reply(actor=SYSTEM, appeal_id=on_time.pk, text="Ответ", now=on_time.received_at + dt.timedelta(hours=1))
+    services.appeal_reply(
+        actor=SYSTEM, appeal_id=on_time.pk, text="Ответ", now=on_time.received_at + dt.timedelta(hours=1)
+    )
     make_appeal(world.page_a, received_at=dt.datetime(2026, 11, 16, 10, 0, tzinfo=MSK))
     make_appeal(world.page_b, received_at=dt.datetime(2026, 11, 23, 10, 0, tzinfo=MSK))
     rollups_catch_up()
@@ -68,10 +70,14 @@ def test_grouped_by_region_rows_carry_code_and_name(api, data):
     ],
 )
 def test_every_grouping(api, data, group, keys):
-    expected = {
-        "orgs": {data.org_a.pk, data.org_b.pk},
-        "pages": {data.page_a.pk, data.page_b.pk},
-    }.get(keys, keys) if isinstance(keys, str) else keys
+    expected = (
+        {
+            "orgs": {data.org_a.pk, data.org_b.pk},
+            "pages": {data.page_a.pk, data.page_b.pk},
+        }.get(keys, keys)
+        if isinstance(keys, str)
+        else keys
+    )
     rows = get(api, data.admin, group_by=group).json()["results"]
     assert {row["key"] for row in rows} == expected
     assert sum(row["received"] for row in rows) == 3

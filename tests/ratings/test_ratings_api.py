@@ -54,7 +54,9 @@ def test_the_demo_reproduces_the_published_top_five_with_penetration_and_ranks(a
     rows = reach_rows(api, admin)
     published = {"RU-MOW": 50_000, "RU-AST": 13_000, "RU-KRS": 8_000, "RU-KO": 7_800, "RU-CHU": 1_200}
     assert {code: rows[code]["subscribers"] for code in published} == published
-    by_subscribers = sorted((row for row in rows.values() if row["rank_subscribers"]), key=lambda r: r["rank_subscribers"])
+    by_subscribers = sorted(
+        (row for row in rows.values() if row["rank_subscribers"]), key=lambda r: r["rank_subscribers"]
+    )
     assert [row["region"] for row in by_subscribers[:5]] == list(published)
     assert [row["rank_subscribers"] for row in by_subscribers[:5]] == [1, 2, 3, 4, 5]
     for code, subscribers in published.items():
@@ -124,13 +126,24 @@ def test_composite_weights_follow_the_query(api, world):
     assert (by_subscribers["RU-MOW"]["composite"], by_subscribers["RU-MOW"]["rank_composite"]) == (1.0, 1)
     by_penetration = reach_rows(api, world.admin, weight_subscribers=0, weight_penetration=1, weight_growth=0)
     assert (by_penetration["RU-CHU"]["composite"], by_penetration["RU-CHU"]["rank_composite"]) == (1.0, 1)
-    assert api.as_user(world.admin).get(
-        REACH, {"platform": "max", "weight_subscribers": 0, "weight_penetration": 0, "weight_growth": 0}
-    ).status_code == 400
+    assert (
+        api.as_user(world.admin)
+        .get(REACH, {"platform": "max", "weight_subscribers": 0, "weight_penetration": 0, "weight_growth": 0})
+        .status_code
+        == 400
+    )
 
 
-@pytest.mark.parametrize("query", [{}, {"platform": "myspace"}, {"platform": "max", "date": "2025-02-30"},
-                                   {"platform": "max", "page_set": "friends"}, {"platform": "max", "weight_growth": -1}])
+@pytest.mark.parametrize(
+    "query",
+    [
+        {},
+        {"platform": "myspace"},
+        {"platform": "max", "date": "2025-02-30"},
+        {"platform": "max", "page_set": "friends"},
+        {"platform": "max", "weight_growth": -1},
+    ],
+)
 def test_reach_bad_input_answers_400(api, world, query):
     response = api.as_user(world.admin).get(REACH, query)
     assert response.status_code == 400 and response.json()["code"] == "invalid"
@@ -221,7 +234,9 @@ def test_an_analyst_stores_and_publishes_a_snapshot_which_becomes_open_data(api,
 
 def test_operators_and_auditors_may_not_store_or_publish(api, world):
     for user in (world.operator_a, world.auditor_federal):
-        response = api.as_user(user).post(SNAPSHOTS, {"kind": "reach", "parameters": {"platform": "max"}}, format="json")
+        response = api.as_user(user).post(
+            SNAPSHOTS, {"kind": "reach", "parameters": {"platform": "max"}}, format="json"
+        )
         assert response.status_code == 403
     snapshot = rating_snapshots_store_defaults()[0]
     assert api.as_user(world.auditor_federal).post(f"{SNAPSHOTS}{snapshot.pk}/publish/").status_code == 403
@@ -230,9 +245,11 @@ def test_operators_and_auditors_may_not_store_or_publish(api, world):
 
 
 def test_a_responsiveness_snapshot_stays_with_its_author_and_the_federation(api, world):
-    snapshot = api.as_user(world.analyst_x).post(
-        SNAPSHOTS, {"kind": "responsiveness", "parameters": {"by": "organization"}}, format="json"
-    ).json()
+    snapshot = (
+        api.as_user(world.analyst_x)
+        .post(SNAPSHOTS, {"kind": "responsiveness", "parameters": {"by": "organization"}}, format="json")
+        .json()
+    )
     assert api.as_user(world.admin).get(f"{SNAPSHOTS}{snapshot['id']}/").status_code == 200
     assert api.as_user(world.operator_b).get(f"{SNAPSHOTS}{snapshot['id']}/").status_code == 404
     assert api.as_user(world.stranger).get(SNAPSHOTS).json()["results"] == []
