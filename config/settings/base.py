@@ -209,6 +209,9 @@ SPECTACULAR_SETTINGS = {
         {"name": "audience", "description": "Subscriber counts of pages by date."},
         {"name": "imports", "description": "Bulk onboarding of organisations and pages from CSV."},
         {"name": "me", "description": "The caller's roles and scopes."},
+        {"name": "dashboards", "description": "SLA measures from the rollups, in the caller's scope; CSV too."},
+        {"name": "ratings", "description": "Reach and responsiveness ratings, stored snapshots, publishing."},
+        {"name": "open-data", "description": "Published rating snapshots, readable without login."},
     ],
 }
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import ValidationError
 from rest_framework.generics import ListAPIView, ListCreateAPIView, RetrieveAPIView
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
@@ -50,6 +52,7 @@ class CsvOrJsonView(APIView):
     """JSON by default, CSV with `format=csv`; errors are always the one JSON error shape."""
 
     renderer_classes = [JSONRenderer, BrowsableAPIRenderer, CsvRenderer]
+    extra_error_codes = ["400"]  # bad query parameters
     csv_columns: list[str] = []
     csv_filename = "otklik.csv"
 
@@ -58,6 +61,13 @@ class CsvOrJsonView(APIView):
             request.accepted_renderer = JSONRenderer()
             request.accepted_media_type = JSONRenderer.media_type
         return super().finalize_response(request, response, *args, **kwargs)
+
+    def perform_content_negotiation(self, request: Request, force: bool = False):
+        # DRF answers an unknown `format` with a 404; it is a bad parameter, so a 400 naming it.
+        try:
+            return super().perform_content_negotiation(request, force=force)
+        except Http404:
+            raise ValidationError({"format": [_("Unknown format: use json or csv.")]}) from None
 
     def wants_csv(self, request: Request) -> bool:
         return isinstance(getattr(request, "accepted_renderer", None), CsvRenderer)
@@ -91,6 +101,7 @@ class SlaDashboardView(CsvOrJsonView):
     csv_columns = ["key", "name", *selectors.MEASURES]
     csv_name = "sla"
     pagination_class = _GroupPagination
+    extra_error_codes = ["400", "404"]  # a page number past the end is a 404
 
     def get(self, request: Request) -> Response:
         query = self.query(DashboardQuerySerializer, request)
@@ -351,7 +362,7 @@ class OpenDataSnapshotView(CsvOrJsonView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
     renderer_classes = [JSONRenderer, CsvRenderer]
-    extra_error_codes = ["404"]
+    extra_error_codes = ["400", "404"]
 
     @extend_schema(
         tags=["open-data"],

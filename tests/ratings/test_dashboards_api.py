@@ -144,6 +144,11 @@ def test_bad_input_answers_400_in_the_one_error_shape(api, data, query):
     assert response.json()["code"] == "invalid" and response.json()["fields"]
 
 
+def test_an_unknown_format_answers_400(api, data):
+    response = api.as_user(data.admin).get(URL, {"format": "xml"})
+    assert response.status_code == 400 and "format" in response.json()["fields"]
+
+
 def test_bad_input_with_csv_still_answers_json(api, data):
     response = api.as_user(data.admin).get(URL, {"format": "csv", "group_by": "planet"})
     assert response.status_code == 400 and response["Content-Type"].startswith("application/json")
