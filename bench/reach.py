@@ -37,8 +37,9 @@ def _execute(sql: str, params=None):
 
 
 def load(pages: int, days: int) -> None:
-    if _execute("SELECT count(*) FROM publics_page")[0][0] >= pages:
+    if _execute("SELECT count(*) FROM publics_audiencesnapshot")[0][0] >= pages * days:
         return
+    _execute("TRUNCATE publics_audiencesnapshot, publics_page, publics_organization CASCADE")
     organizations = max(pages // 10, 1)
     _execute(
         """

@@ -250,7 +250,9 @@ def main() -> None:
     print(f"loading {args.small:,} appeals")
     load_appeals(args.small)
 
-    rebuild()  # warm: the working-day table, caches
+    from ratings.services import rollups_rebuild
+
+    rollups_rebuild(date_from=FIRST_DAY, date_to=FIRST_DAY, now=NOW)  # warm: the working-day table, caches
     ours, reference = [], []
     for _ in range(args.runs):
         reference.append(rebuild_reference())
