@@ -282,3 +282,16 @@ def test_open_data_lists_run_a_constant_number_of_queries(client, world, django_
         assert len(client.get("/open-data/ratings/").json()["results"]) == 4
     assert len(many.captured_queries) == len(few.captured_queries)
     assert Organization.objects.exists()
+
+
+def test_the_snapshot_list_runs_a_constant_number_of_queries(api, world, django_assert_max_num_queries):
+    client = api.as_user(world.admin)
+    rating_snapshots_store_defaults()
+    client.get(SNAPSHOTS)
+    with django_assert_max_num_queries(4) as few:
+        assert client.get(SNAPSHOTS).status_code == 200
+    for _ in range(3):
+        rating_snapshots_store_defaults()
+    with django_assert_max_num_queries(4) as many:
+        assert len(client.get(SNAPSHOTS).json()["results"]) == 8
+    assert len(many.captured_queries) == len(few.captured_queries)
