@@ -6,12 +6,14 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from core.errors import not_found_view
 from core.views import ApiRootView, healthz
+from ratings.api.urls import open_data_urlpatterns
 
 api_v1 = [
     path("", ApiRootView.as_view(), name="api-root"),
     path("", include("publics.api.urls")),
     path("", include("appeals.api.urls")),
     path("", include("connectors.urls")),
+    path("", include("ratings.api.urls")),
 ]
 
 admin.site.site_header = _("Otklik: appeals to official pages")
@@ -21,6 +23,7 @@ admin.site.index_title = _("Appeals, pages and SLA")
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
+    path("open-data/", include(open_data_urlpatterns)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),

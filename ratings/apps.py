@@ -5,3 +5,15 @@ from django.utils.translation import gettext_lazy as _
 class RatingsConfig(AppConfig):
     name = "ratings"
     verbose_name = _("Ratings")
+
+    def ready(self) -> None:
+        from django.db.backends.signals import connection_created
+
+        from appeals.services.history import HISTORY_LISTENERS
+        from ratings import services
+        from ratings.sql import register_sqlite_functions
+
+        connection_created.connect(register_sqlite_functions, dispatch_uid="ratings.sqlite_functions")
+        # A change of an appeal (every change writes a history event) re-rolls its page and day on commit.
+        if services.rollups_queue_reroll not in HISTORY_LISTENERS:
+            HISTORY_LISTENERS.append(services.rollups_queue_reroll)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 from django.db.models import OuterRef, Subquery
@@ -23,6 +23,10 @@ from appeals.models import Appeal, AppealEvent, Reply
 from core.access import Actor
 
 Record = TypeVar("Record", AppealEvent, Reply)
+
+# Who reacts to history as it is written (ratings re-rolls its rollups), called inside the writing transaction
+# with the rows just inserted. appeals imports none of them (style.md): they register here in their ready().
+HISTORY_LISTENERS: list[Callable[[Sequence[AppealEvent] | Sequence[Reply]], None]] = []
 
 
 def person_of(actor: Actor):
@@ -139,4 +143,7 @@ def history_append(records: Sequence[Record], *, first: bool = False) -> list[Re
     if not records:
         return []
     chain(records, first=first)
-    return type(records[0]).objects.bulk_create(records)
+    created = type(records[0]).objects.bulk_create(records)
+    for listener in HISTORY_LISTENERS:
+        listener(created)
+    return created

@@ -209,6 +209,9 @@ SPECTACULAR_SETTINGS = {
         {"name": "audience", "description": "Subscriber counts of pages by date."},
         {"name": "imports", "description": "Bulk onboarding of organisations and pages from CSV."},
         {"name": "me", "description": "The caller's roles and scopes."},
+        {"name": "dashboards", "description": "SLA measures from the rollups, in the caller's scope; CSV too."},
+        {"name": "ratings", "description": "Reach and responsiveness ratings, stored snapshots, publishing."},
+        {"name": "open-data", "description": "Published rating snapshots, readable without login."},
     ],
 }
 
@@ -248,6 +251,16 @@ CELERY_BEAT_SCHEDULE: dict = {
     "core-outbox-drain": {
         "task": "core.tasks.outbox_drain",
         "schedule": env_int("OUTBOX_DRAIN_SECONDS", 60),
+    },
+    # Rollups: re-roll whatever the on-commit path missed, from the history past a watermark (ratings.services).
+    "ratings-rollups-catch-up": {
+        "task": "ratings.tasks.rollups_catch_up",
+        "schedule": env_int("ROLLUPS_CATCH_UP_SECONDS", 60),
+    },
+    # The default rating snapshots (MAX reach of regional governments, regions' responsiveness), once a day.
+    "ratings-store-default-snapshots": {
+        "task": "ratings.tasks.store_default_ratings",
+        "schedule": 24 * 60 * 60,
     },
 }
 

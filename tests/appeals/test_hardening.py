@@ -141,11 +141,15 @@ def test_the_api_works_with_the_broker_and_the_cache_unreachable_and_the_work_ru
         assert (intake.status_code, taken.status_code, override.status_code, edited.status_code) == (201, 200, 201, 200)
         assert served(api, world, appeal) == MOSCOW_BEFORE  # the recompute has not run: it waits
     waiting = QueuedTask.objects.filter(sent_at__isnull=True)
-    assert sorted(row.task for row in waiting) == ["appeals.tasks.recompute_deadlines"] * 2
-    assert all(row.attempts == 1 and row.last_error for row in waiting)
+    # Besides the ratings' re-rolls of the changed appeals (ratings.services), the two recomputes wait.
+    assert (
+        sorted(row.task for row in waiting if row.task.startswith("appeals."))
+        == ["appeals.tasks.recompute_deadlines"] * 2
+    )
+    assert all(row.attempts == 1 and row.last_error for row in waiting if row.task.startswith("appeals."))
     # The broker is back: the drain sends what waited, once.
     with django_capture_on_commit_callbacks(execute=True):
-        assert outbox_drain(now=NOW + dt.timedelta(minutes=5)) == 2
+        assert outbox_drain(now=NOW + dt.timedelta(minutes=5)) == len(waiting)
     assert served(api, world, appeal) == MOSCOW_THURSDAY_OFF
     assert not QueuedTask.objects.filter(sent_at__isnull=True).exists()
     assert outbox_drain(now=NOW + dt.timedelta(minutes=10)) == 0

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand
 
 from appeals.demo import seed_appeals
 from publics.demo import format_logins, seed_registry
+from ratings.demo import seed_ratings
 
 
 class Command(BaseCommand):
@@ -16,5 +17,6 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         registry = seed_registry(stdout=self.stdout)
+        seed_ratings(registry, stdout=self.stdout)
         seed_appeals(registry, stdout=self.stdout)
         self.stdout.write(format_logins(registry.logins))
