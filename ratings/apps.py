@@ -9,11 +9,10 @@ class RatingsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.backends.signals import connection_created
 
-        from appeals.services.history import HISTORY_LISTENERS
+        from appeals.services import hooks
         from ratings import services
         from ratings.sql import register_sqlite_functions
 
         connection_created.connect(register_sqlite_functions, dispatch_uid="ratings.sqlite_functions")
         # A change of an appeal (every change writes a history event) re-rolls its page and day on commit.
-        if services.rollups_queue_reroll not in HISTORY_LISTENERS:
-            HISTORY_LISTENERS.append(services.rollups_queue_reroll)
+        hooks.on_history_written(services.rollups_queue_reroll)

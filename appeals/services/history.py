@@ -14,19 +14,16 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
 from django.db.models import OuterRef, Subquery
 
 from appeals.models import Appeal, AppealEvent, Reply
+from appeals.services import hooks
 from core.access import Actor
 
 Record = TypeVar("Record", AppealEvent, Reply)
-
-# Who reacts to history as it is written (ratings re-rolls its rollups), called inside the writing transaction
-# with the rows just inserted. appeals imports none of them (style.md): they register here in their ready().
-HISTORY_LISTENERS: list[Callable[[Sequence[AppealEvent] | Sequence[Reply]], None]] = []
 
 
 def person_of(actor: Actor):
@@ -144,6 +141,6 @@ def history_append(records: Sequence[Record], *, first: bool = False) -> list[Re
         return []
     chain(records, first=first)
     created = type(records[0]).objects.bulk_create(records)
-    for listener in HISTORY_LISTENERS:
-        listener(created)
+    # Whoever reacts to history as it is written (ratings re-rolls its rollups) does so inside this transaction.
+    hooks.history_written(created)
     return created
