@@ -51,6 +51,12 @@ def log_in(browser, live_server, user, *, width: int = 1366, height: int = 768):
     return page
 
 
+def no_inner_scroll(page) -> bool:
+    """The queue's table fits its box (unfold wraps it in a scrolling one)."""
+    box = page.locator("#result_list").element_handle()
+    return page.evaluate("(table) => table.parentElement.scrollWidth <= table.parentElement.clientWidth + 1", box)
+
+
 def shot(page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
@@ -76,7 +82,9 @@ def test_an_operator_works_an_appeal_from_the_queue_to_the_reply(browser, live_s
     assert "Обращение другой организации" not in page.content()
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     table = page.locator("#result_list")
-    assert page.evaluate("(t) => t.parentElement.scrollWidth <= t.parentElement.clientWidth + 1", table.element_handle())
+    assert page.evaluate(
+        "(t) => t.parentElement.scrollWidth <= t.parentElement.clientWidth + 1", table.element_handle()
+    )
     shot(page, "queue")
 
     page.click(f"a[href$='/admin/appeals/appeal/{urgent.pk}/change/']")
@@ -109,9 +117,13 @@ def test_a_second_operator_cannot_open_the_appeal_by_its_url(browser, live_serve
 
 def test_the_queue_has_no_horizontal_scroll_at_1366_with_long_texts(browser, live_server, world):
     for n in range(12):
-        make_appeal(world.page_a, text="Очень длинное обращение " * 20 + str(n), author_name="Константин Константинопольский")
+        make_appeal(
+            world.page_a, text="Очень длинное обращение " * 20 + str(n), author_name="Константин Константинопольский"
+        )
     page = log_in(browser, live_server, world.admin, width=1366, height=768)
     page.goto(f"{live_server.url}/admin/appeals/appeal/")
     table = page.locator("#result_list")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-    assert page.evaluate("(t) => t.parentElement.scrollWidth <= t.parentElement.clientWidth + 1", table.element_handle())
+    assert page.evaluate(
+        "(t) => t.parentElement.scrollWidth <= t.parentElement.clientWidth + 1", table.element_handle()
+    )

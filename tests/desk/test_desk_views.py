@@ -96,9 +96,7 @@ def test_search_finds_by_text_within_scope(client, world):
     assert "перекрёстке" in page and "у больницы" not in page
 
 
-def test_the_queue_runs_a_constant_number_of_queries_whatever_its_length(
-    client, world, django_assert_max_num_queries
-):
+def test_the_queue_runs_a_constant_number_of_queries_whatever_its_length(client, world, django_assert_max_num_queries):
     client.force_login(world.operator_a)
     make_appeal(world.page_a, received_at=soon(1))
     client.get(QUEUE)  # warm the session and the scope
@@ -261,7 +259,9 @@ def test_the_reply_box_offers_the_organisations_templates_filled_in(client, worl
     assert "Чужой шаблон" not in page
 
 
-def test_a_failed_delivery_is_shown_with_its_error_and_can_be_sent_again(client, world, django_capture_on_commit_callbacks):
+def test_a_failed_delivery_is_shown_with_its_error_and_can_be_sent_again(
+    client, world, django_capture_on_commit_callbacks
+):
     appeal = make_appeal(world.page_a)
     services.appeal_reply(actor=world.operator_a, appeal_id=appeal.pk, text="Ответ")
     delivery = Delivery.objects.create(
