@@ -96,17 +96,26 @@ def last_days(request: HttpRequest, *, today: dt.date) -> list[dict[str, Any]]:
     ]
 
 
+_BARS = {"barThickness": 14, "borderRadius": 3}
+
+
 def chart(rows: list[dict[str, Any]]) -> str:
     """Chart.js data (unfold bundles Chart.js and draws `unfold/components/chart/bar.html`)."""
     return json.dumps(
         {
             "labels": [row["day"].strftime("%d.%m") for row in rows],
             "datasets": [
-                {"label": _("Received"), "data": [row["received"] for row in rows], "backgroundColor": "#93c5fd"},
+                {
+                    "label": _("Received"),
+                    "data": [row["received"] for row in rows],
+                    "backgroundColor": "#60a5fa",
+                    **_BARS,
+                },
                 {
                     "label": _("Answered on time"),
                     "data": [row["answered_on_time"] for row in rows],
                     "backgroundColor": "#16a34a",
+                    **_BARS,
                 },
             ],
         }

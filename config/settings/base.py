@@ -144,8 +144,8 @@ STORAGES = {
 # appeal's page has its own timeline); no "view on site" (appeals have no public page of ours).
 UNFOLD = {
     "SITE_TITLE": _("Otklik"),
-    "SITE_HEADER": _("Otklik: the operators' desk"),
-    "SITE_SUBHEADER": _("Appeals to official pages"),
+    "SITE_HEADER": _("Otklik"),
+    "SITE_SUBHEADER": _("Operators' desk"),
     "SITE_URL": "/admin/",
     "SITE_SYMBOL": "forum",
     "SHOW_HISTORY": False,

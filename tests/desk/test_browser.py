@@ -22,7 +22,7 @@ PASSWORD = "secret-pass-123"  # tests.factories.UserFactory's
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),  # the live server reads what the test writes
     pytest.mark.skipif(
         not os.path.exists(CHROMIUM) and not NO_SKIP, reason=f"needs Chromium at {CHROMIUM} (apt-get install chromium)"
     ),
