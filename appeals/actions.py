@@ -213,7 +213,14 @@ assert set(ACTIONS) == {str(name) for name in TRANSITIONS}, "every transition ha
 
 
 def actions_allowed(appeal: Appeal, actor: Actor) -> list[AppealAction]:
-    """The actions to offer on `appeal` to `actor`: none unless they may act on it, then those its status allows."""
-    if not scope_for(actor).may_manage(appeal):
+    """The actions to offer on `appeal` to `actor`: none unless they may act on it, then those its status allows
+    (a public reply only to those who may answer for the page: `Scope.may_answer_for`)."""
+    scope = scope_for(actor)
+    if not scope.may_manage(appeal):
         return []
-    return [action for action in ACTIONS.values() if action.allowed_from(appeal.status)]
+    answers = scope.may_answer_for(appeal)
+    return [
+        action
+        for action in ACTIONS.values()
+        if action.allowed_from(appeal.status) and (answers or action.transition != Transition.REPLY)
+    ]

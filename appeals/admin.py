@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from unfold.admin import ModelAdmin
 
 from appeals import selectors, services
 from appeals.models import CalendarOverride, Category, SlaPolicy
@@ -79,7 +80,7 @@ class CalendarOverrideAdmin(_RuleAdmin):
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(ModelAdmin):
     list_display = ["name", "parent", "code", "is_active"]
     list_filter = ["parent", "is_active"]
     search_fields = ["name", "code"]

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from unfold.admin import ModelAdmin
 
 from connectors import selectors, services
 from connectors.models import Delivery, PageConnector, PlatformEvent
@@ -26,7 +27,7 @@ class _ReadOnly:
 
 
 @admin.register(PlatformEvent)
-class PlatformEventAdmin(_ReadOnly, admin.ModelAdmin):
+class PlatformEventAdmin(_ReadOnly, ModelAdmin):
     list_display = ["id", "platform", "page", "event_type", "received_at", "status", "attempts", "outcome", "appeal"]
     # Choice fields only: a filter on a free-text column would scan millions of rows for its values.
     list_filter = ["platform", "status"]

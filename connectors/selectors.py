@@ -42,3 +42,8 @@ def pages_with_webhooks(user: Actor) -> QuerySet[Page]:
 
 def appeal_source(appeal_id: int) -> AppealSource | None:
     return AppealSource.objects.filter(appeal_id=appeal_id).first()
+
+
+def appeal_deliveries(user: Actor, appeal_id: int) -> QuerySet[Delivery]:
+    """The outgoing replies of one appeal the user may see, oldest first (the desk's appeal page)."""
+    return deliveries_visible_to(user).filter(appeal_id=appeal_id).order_by("created_at", "id")

@@ -110,6 +110,9 @@ class Scope:
     (its bound pages or organisation) plus everything in `manage`. Auditors have `read` only.
 
     `roles` lists the roles held; `personal_data` says whether citizens' personal data is shown unmasked.
+    `answer`: on whose behalf the user may reply publicly, the pages' owners: operators their organisations and
+    pages, administrators everything. An analyst manages a region's appeals (reassigns, escalates) but speaks for
+    no page, so their region is not in it.
     """
 
     read: Grant
@@ -117,6 +120,7 @@ class Scope:
     push: Grant
     roles: frozenset[str]
     personal_data: bool
+    answer: Grant = field(default_factory=Grant)
 
     def grant(self, mode: Mode) -> Grant:
         return {"read": self.read, "manage": self.manage, "push": self.push}[mode]
@@ -137,6 +141,10 @@ class Scope:
     def may_manage(self, obj: Scoped) -> bool:
         """Whether the user may change `obj` (an appeal, a page, an organisation) as a person."""
         return self.manage.covers(obj.scope_keys())
+
+    def may_answer_for(self, obj: Scoped) -> bool:
+        """Whether the user may reply publicly on `obj` (an appeal) on behalf of its page's owner."""
+        return self.answer.covers(obj.scope_keys())
 
     def may_push(self, page: Scoped) -> bool:
         """Whether the user may push data (appeals, audience figures) to `page`."""
@@ -183,6 +191,11 @@ EMPTY_SCOPE = Scope(read=Grant(), manage=Grant(), push=Grant(), roles=frozenset(
 
 def require_manage(actor: Actor, obj: Scoped, message: str | None = None) -> None:
     if not scope_for(actor).may_manage(obj):
+        raise Refused(message)
+
+
+def require_answer_for(actor: Actor, obj: Scoped, message: str | None = None) -> None:
+    if not scope_for(actor).may_answer_for(obj):
         raise Refused(message)
 
 
@@ -306,11 +319,13 @@ def _build_scope(user: Any) -> Scope:
             push=everything,
             roles=frozenset({Role.FEDERAL_ADMIN}),
             personal_data=True,
+            answer=everything,
         )
 
     read: dict[str, set[int]] = {"region": set(), "organization": set(), "page": set()}
     manage: dict[str, set[int]] = {"region": set(), "organization": set(), "page": set()}
     push: dict[str, set[int]] = {"region": set(), "organization": set(), "page": set()}
+    answer: dict[str, set[int]] = {"region": set(), "organization": set(), "page": set()}
     read_all = manage_all = False
     roles: set[str] = set()
     personal_data = False
@@ -336,6 +351,8 @@ def _build_scope(user: Any) -> Scope:
                 push[target].add(value)
                 if role != Role.INTEGRATION:
                     manage[target].add(value)
+                if role == Role.OPERATOR:
+                    answer[target].add(value)
 
     def grant(everything: bool, ids: dict[str, set[int]]) -> Grant:
         if everything:
@@ -352,4 +369,5 @@ def _build_scope(user: Any) -> Scope:
         push=grant(manage_all, push),
         roles=frozenset(roles),
         personal_data=personal_data,
+        answer=grant(manage_all, answer),
     )

@@ -2,13 +2,15 @@
 
 from typing import Any
 
-from django.contrib import admin
-from django.http import HttpRequest
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponseRedirect
+from unfold.admin import ModelAdmin
 
 from core.access import Scope, scope_for
+from core.errors import ApplicationError, message_for
 
 
-class ScopedModelAdmin(admin.ModelAdmin):
+class ScopedModelAdmin(ModelAdmin):
     """Rows come from a selector narrowed to the user; rights follow the user's scope, not Django permissions.
 
     Subclasses set `visible` (a selector taking `user` and `mode`) and may override `may_add` (whether the scope
@@ -17,6 +19,15 @@ class ScopedModelAdmin(admin.ModelAdmin):
     """
 
     visible: Any = None  # selector(user, mode=...) -> QuerySet
+
+    def changeform_view(self, request: HttpRequest, object_id=None, form_url="", extra_context=None):
+        # A service's refusal (out of scope, a conflict) is the admin's message on the same page, not the API's
+        # JSON error page.
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ApplicationError as exc:
+            messages.error(request, message_for(exc))
+            return HttpResponseRedirect(request.get_full_path())
 
     def may_add(self, scope: Scope) -> bool:
         return not scope.manage.is_empty

@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from unfold.admin import ModelAdmin, TabularInline
 
 from core.access import Scope, scope_for
 from core.admin import ScopedModelAdmin
@@ -19,7 +20,7 @@ def _changes(form) -> dict:
 
 
 @admin.register(Region)
-class RegionAdmin(admin.ModelAdmin):
+class RegionAdmin(ModelAdmin):
     list_display = ["code", "name", "federal_district", "timezone", "population"]
     list_filter = ["federal_district", "timezone"]
     search_fields = ["code", "name", "name_en", "okato"]
@@ -61,7 +62,7 @@ class PageSecretsForm(forms.ModelForm):
         return cleaned
 
 
-class PageInline(admin.TabularInline):
+class PageInline(TabularInline):
     model = Page
     form = PageSecretsForm
     extra = 0
@@ -141,7 +142,7 @@ class AudienceSnapshotAdmin(ScopedModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(ModelAdmin):
     list_display = ["user", "role", "organization", "region", "page", "can_view_personal_data"]
     list_filter = ["role", "region"]
     search_fields = ["user__username", "user__email", "organization__name"]

@@ -12,6 +12,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
+from unfold.admin import ModelAdmin
 
 from core.access import scope_for
 from core.errors import ApplicationError, message_for
@@ -34,7 +35,7 @@ def _may_use(request: HttpRequest) -> bool:
 
 
 @admin.register(RatingSnapshot)
-class RatingSnapshotAdmin(admin.ModelAdmin):
+class RatingSnapshotAdmin(ModelAdmin):
     list_display = ("kind", "as_of", "created_by", "created_at", "published_at")
     list_filter = ("kind",)
     readonly_fields = (

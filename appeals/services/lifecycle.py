@@ -30,7 +30,7 @@ from appeals.models import (
 from appeals.services.history import history_append, history_event, history_reply, person_of
 from appeals.services.hooks import reply_published
 from appeals.services.intake import AppealInput, appeal_build
-from core.access import Actor, require_manage, scope_for
+from core.access import Actor, require_answer_for, require_manage, scope_for
 from core.errors import Conflict
 from publics.models import Organization, Page
 
@@ -164,6 +164,10 @@ def appeal_reply(*, actor: Actor, appeal_id: int, text: str, now: dt.datetime | 
 
     def change(step: _Step) -> None:
         appeal = step.appeal
+        # Managing the appeal is not enough: a public reply speaks for the page's owner (core.access).
+        require_answer_for(
+            step.actor, appeal, _("Only the operators of the page's organisation reply publicly on its behalf.")
+        )
         _close_pause(step)
         (reply,) = history_append(
             [history_reply(appeal, actor=step.actor, kind=ReplyKind.PUBLIC, text=text, at=step.now)]

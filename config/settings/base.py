@@ -19,6 +19,8 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "t
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
+    # The desk's look (django-unfold): before django.contrib.admin, whose templates it overrides.
+    "unfold",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -137,6 +139,24 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+
+# The operators' desk (django-unfold): the start page is desk.dashboard's; Django's change log is not shown (each
+# appeal's page has its own timeline); no "view on site" (appeals have no public page of ours).
+UNFOLD = {
+    "SITE_TITLE": _("Otklik"),
+    "SITE_HEADER": _("Otklik"),
+    "SITE_SUBHEADER": _("Operators' desk"),
+    "SITE_URL": "/admin/",
+    "SITE_SYMBOL": "forum",
+    "SHOW_HISTORY": False,
+    "SHOW_VIEW_ON_SITE": False,
+    "DASHBOARD_CALLBACK": "desk.dashboard.dashboard_callback",
+    "STYLES": ["desk.dashboard.styles"],
+    "SIDEBAR": {"show_search": False, "show_all_applications": False, "navigation": "desk.dashboard.sidebar"},
+}
+
+# Signing in on the desk's login page (which posts no `next`) leads to the desk, not to Django's profile URL.
+LOGIN_REDIRECT_URL = "/admin/"
 
 # Lists count exactly up to this many rows; above it the count is the planner's estimate (core.pagination).
 EXACT_COUNT_CAP = env_int("EXACT_COUNT_CAP", 10_000)

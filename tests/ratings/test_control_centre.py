@@ -26,7 +26,7 @@ def test_an_analyst_sees_their_regions_organisations_worst_first_with_charts(cli
     assert response.status_code == 200
     page = response.content.decode()
     assert world.org_a.short_name in page and world.org_b.short_name not in page
-    content = page.split('id="content-main"')[1].split("<!-- END Content -->")[0]
+    content = page.split('id="content-main"')[1].split("<!-- end of content-main -->")[0]
     assert content.count("<svg") == 2 and "<script" not in content
     assert "http" not in content.replace("http://www.w3.org/2000/svg", "")
 

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from appeals.demo import seed_appeals
+from desk.demo import seed_templates
 from publics.demo import format_logins, seed_registry
 from ratings.demo import seed_ratings
 
@@ -19,4 +20,5 @@ class Command(BaseCommand):
         registry = seed_registry(stdout=self.stdout)
         seed_ratings(registry, stdout=self.stdout)
         seed_appeals(registry, stdout=self.stdout)
+        seed_templates(registry, stdout=self.stdout)
         self.stdout.write(format_logins(registry.logins))
