@@ -14,6 +14,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from core.access import scope_for
+from core.admin import GrammaticalAdminMixin
 from core.errors import ApplicationError, message_for
 from publics.models import Role
 from ratings import selectors, services
@@ -34,7 +35,7 @@ def _may_use(request: HttpRequest) -> bool:
 
 
 @admin.register(RatingSnapshot)
-class RatingSnapshotAdmin(admin.ModelAdmin):
+class RatingSnapshotAdmin(GrammaticalAdminMixin, admin.ModelAdmin):
     list_display = ("kind", "as_of", "created_by", "created_at", "published_at")
     list_filter = ("kind",)
     readonly_fields = (
