@@ -21,7 +21,9 @@ def last_message(response) -> str:
 def test_the_change_list_asks_to_choose_an_organisation_in_the_accusative(admin_client):
     response = admin_client.get("/admin/publics/organization/")
     assert response.context["title"] == "Выберите организацию для изменения"
-    assert "Выберите организацию для изменения" in response.content.decode()
+    html = response.content.decode()
+    assert "Выберите организацию для изменения" in html
+    assert "Добавить организацию" in html and "Добавить организация" not in html
 
 
 def test_a_read_only_list_asks_to_choose_for_viewing(client, world):
