@@ -3,12 +3,13 @@
 from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from unfold.admin import ModelAdmin
 
 from appeals import selectors, services
 from appeals.models import CalendarOverride, Category, SlaPolicy
 from core.access import Scope, scope_for
-from core.admin import ScopedModelAdmin
+from core.admin import Gender, Grammar, GrammaticalAdminMixin, ScopedModelAdmin
 
 
 class _RuleAdmin(ScopedModelAdmin):
@@ -20,6 +21,7 @@ class _RuleAdmin(ScopedModelAdmin):
 
 @admin.register(SlaPolicy)
 class SlaPolicyAdmin(_RuleAdmin):
+    grammar = Grammar(Gender.FEMININE, pgettext_lazy("accusative", "SLA policy"))
     visible = staticmethod(selectors.sla_policies_visible_to)
     list_display = [
         "name",
@@ -60,6 +62,7 @@ class SlaPolicyAdmin(_RuleAdmin):
 
 @admin.register(CalendarOverride)
 class CalendarOverrideAdmin(_RuleAdmin):
+    grammar = Grammar(Gender.FEMININE, pgettext_lazy("accusative", "calendar override"))
     visible = staticmethod(selectors.calendar_overrides_visible_to)
     list_display = ["date", "region", "kind", "hours", "reason"]
     list_filter = ["kind", "region"]
@@ -80,7 +83,8 @@ class CalendarOverrideAdmin(_RuleAdmin):
 
 
 @admin.register(Category)
-class CategoryAdmin(ModelAdmin):
+class CategoryAdmin(GrammaticalAdminMixin, ModelAdmin):
+    grammar = Grammar(Gender.FEMININE, pgettext_lazy("accusative", "category"))
     list_display = ["name", "parent", "code", "is_active"]
     list_filter = ["parent", "is_active"]
     search_fields = ["name", "code"]

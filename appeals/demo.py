@@ -91,9 +91,20 @@ def _demo_policy(admin) -> None:
 
 def seed_appeals(registry: DemoRegistry, *, stdout: TextIO, count: int = 160) -> int:
     """Create the demo appeals if they are not there yet; returns how many were created."""
+    created = seed_school_desk(registry, stdout=stdout)
     if Appeal.objects.filter(external_id__startswith="demo-").exists():
         stdout.write("Demo appeals: already there.\n")
-        return 0
+    else:
+        created += _seed_spread(registry, stdout=stdout, count=count)
+    # Bring the stored SLA states up to now (what beat's sweep does within a minute): the queue's badges and
+    # filters read them. A second seed at the same moment finds nothing left to announce.
+    services.sla_sweep()
+    return created
+
+
+def _seed_spread(registry: DemoRegistry, *, stdout: TextIO, count: int) -> int:
+    """`count` appeals over all the demo's pages, in the lifecycle SCRIPTS."""
+    created = 0
     admin = registry.users["admin"]
     _demo_policy(admin)
     rng = random.Random(DEMO_SEED)
@@ -106,7 +117,6 @@ def seed_appeals(registry: DemoRegistry, *, stdout: TextIO, count: int = 160) ->
         for membership in user.memberships.filter(role="operator")
     }
     categories = {category.code: category for category in Category.objects.all()}
-    created = 0
     for number in range(count):
         page = pages[number % len(pages)]
         code, text = TEXTS[number % len(TEXTS)]
@@ -138,7 +148,7 @@ def seed_appeals(registry: DemoRegistry, *, stdout: TextIO, count: int = 160) ->
         if kind == "appeal":
             script = [(step, minutes) for step, minutes in script if step != "convert"]
         _play(appeal, script, actor=actor, received_at=received_at, now=now, registry=registry)
-    stdout.write(f"Demo appeals: {created} created across {len(pages)} pages.\n")
+    stdout.write(f"Demo appeals: {count} created across {len(pages)} pages.\n")
     return created
 
 
@@ -161,3 +171,138 @@ def _play(appeal: Appeal, script, *, actor, received_at: dt.datetime, now: dt.da
         service, arguments = steps[step]
         moment = min(received_at + dt.timedelta(minutes=minutes), now)
         service(actor=actor, appeal_id=appeal.pk, now=moment, **arguments)
+
+
+# The school's desk (operator_school): one appeal or more in every state an operator meets, so the whole
+# workflow can be tried. Direct messages to a Moscow page fall under the demo's fast rule (first answer in 2
+# calendar hours, resolution in 1 calendar day), so the states do not depend on the weekday the seed runs on.
+# Each entry: external id, platform, kind, minutes since receipt, text, author, the steps (name, minutes after
+# receipt). Keyed on (page, external id «desk-…»), each created once.
+SchoolStep = tuple[str, int]
+SCHOOL_DESK: list[tuple[str, str, str, int, str, str, list[SchoolStep]]] = [
+    ("desk-new", "vk", "message", 10, "Здравствуйте! Когда начнётся запись в первый класс на следующий год?",
+     "Ирина Белова", []),
+    ("desk-new-2", "max", "message", 25, "Можно ли забрать ребёнка после третьего урока по заявлению родителей?",
+     "Олег Тихонов", []),
+    ("desk-at-risk", "vk", "message", 100, "В кабинете 204 третью неделю не работает отопление, дети сидят в куртках.",
+     "Светлана Гусева", []),
+    ("desk-overdue", "vk", "message", 300, "Почему в столовой снова подают холодный обед? Ответьте, пожалуйста.",
+     "Максим Орлов", []),
+    ("desk-in-progress", "max", "message", 40, "Не приходит код для входа в электронный дневник.",
+     "Татьяна Ершова", [("take", 5), ("note", 10)]),
+    ("desk-in-progress-late", "vk", "message", 200, "Куда обращаться, если у ребёнка пропал телефон в раздевалке?",
+     "Артём Лазарев", [("take", 30)]),
+    ("desk-waiting", "vk", "message", 60, "Хочу перевести сына в вашу школу. Какие документы нужны?",
+     "Юлия Крылова", [("take", 10), ("wait", 20)]),
+    ("desk-answered", "vk", "message", 90, "Будет ли продлёнка в каникулы?",
+     "Виктор Панов", [("take", 5), ("reply", 40)]),
+    ("desk-answered-late", "max", "message", 420, "Когда выдадут учебники для 7 «Б»? Прошёл уже месяц учёбы.",
+     "Лариса Фомина", [("take", 60), ("reply", 240)]),
+    ("desk-closed", "vk", "message", 3 * 24 * 60, "Спасибо учителям за праздник 1 сентября! Будут ли фотографии?",
+     "Галина Сорокина", [("reply", 30), ("close", 24 * 60)]),
+    ("desk-rejected", "vk", "message", 5 * 60, "Продаю недорого репетиторские услуги, пишите в личку!!!",
+     "Реклама", [("reject", 15)]),
+    ("desk-redirected", "vk", "message", 8 * 60, "У школы на переходе не работает светофор.",
+     "Кирилл Мельников", [("take", 10), ("redirect", 45)]),
+    ("desk-duplicate-of", "vk", "message", 26 * 60, "Во дворе школы сломаны ворота, закрыть территорию нельзя.",
+     "Роман Жуков", [("take", 20), ("reply", 60)]),
+    ("desk-duplicate", "max", "message", 25 * 60, "Сломаны ворота у школы, кто будет чинить?",
+     "Роман Жуков", [("duplicate", 30)]),
+    ("desk-reopened", "vk", "message", 2 * 24 * 60, "Обещали починить раковину на 2 этаже — так и не починили.",
+     "Наталья Кравец", [("reply", 50), ("close", 8 * 60), ("reopen", 24 * 60)]),
+    ("desk-formal", "vk", "appeal", 4 * 24 * 60, "Прошу официально разъяснить порядок зачисления в 10 класс.",
+     "Евгений Баранов", [("take", 60), ("extend", 2 * 24 * 60)]),
+    ("desk-converted", "vk", "message", 6 * 60, "Прошу дать официальный ответ: почему отменили кружок робототехники?",
+     "Дарья Никитина", [("take", 15), ("convert", 30)]),
+    ("desk-mine", "vk", "message", 70, "Подскажите расписание консультаций перед ОГЭ.",
+     "Михаил Ковалёв", [("assign", 5)]),
+]  # fmt: skip
+
+
+def seed_school_desk(registry: DemoRegistry, *, stdout: TextIO, now: dt.datetime | None = None) -> int:
+    """Create the school's desk appeals that are missing (each by its external id); returns how many were created."""
+    operator = registry.users["operator_school"]
+    admin = registry.users["admin"]
+    _demo_policy(admin)
+    now = now or timezone.now()
+    pages = {
+        platform: Page.objects.select_related("organization__region").get(
+            pk=registry.pages[("mow_school", platform)].pk
+        )
+        for platform in ("vk", "max")
+    }
+    existing = set(
+        Appeal.objects.filter(page__in=pages.values(), external_id__startswith="desk-").values_list(
+            "external_id", flat=True
+        )
+    )
+    by_key: dict[str, Appeal] = {
+        appeal.external_id: appeal
+        for appeal in Appeal.objects.filter(page__in=pages.values(), external_id__in=existing)
+    }
+    other = registry.organizations["mow_edu"]
+    created = 0
+    for key, platform, kind, age, text, author, steps in SCHOOL_DESK:
+        if key in existing:
+            continue
+        received_at = now - dt.timedelta(minutes=age)
+        appeal, _ = services.appeal_create(
+            actor=SYSTEM,
+            page=pages[platform],
+            data=services.AppealInput(
+                kind=kind,
+                channel="direct_message",
+                text=text,
+                received_at=received_at,
+                external_id=key,
+                author_platform_id=f"7{age:06d}",
+                author_name=author,
+                category=None,
+                priority="normal",
+            ),
+            now=received_at,
+        )
+        by_key[key] = appeal
+        created += 1
+        for step, minutes in steps:
+            moment = min(received_at + dt.timedelta(minutes=minutes), now)
+            _school_step(step, appeal, actor=operator, admin=admin, other=other, by_key=by_key, now=moment)
+    stdout.write(f"Demo desk of operator_school: {created} appeals created.\n")
+    return created
+
+
+def _school_step(step: str, appeal: Appeal, *, actor, admin, other, by_key: dict[str, Appeal], now) -> None:
+    calls = {
+        "take": lambda: services.appeal_take(actor=actor, appeal_id=appeal.pk, now=now),
+        "assign": lambda: services.appeal_assign(actor=actor, appeal_id=appeal.pk, assignee=actor, now=now),
+        "note": lambda: services.appeal_note(
+            actor=actor, appeal_id=appeal.pk, text="Проверила: аккаунт родителя активен, передала в ИТ-службу.", now=now
+        ),
+        "reply": lambda: services.appeal_reply(
+            actor=actor,
+            appeal_id=appeal.pk,
+            text=f"Здравствуйте, {appeal.author_name.split()[0]}! Спасибо за обращение, ответили по существу вопроса.",
+            now=now,
+        ),
+        "wait": lambda: services.appeal_wait(
+            actor=actor, appeal_id=appeal.pk, reason="Уточните, пожалуйста, в какой класс переходит ребёнок.", now=now
+        ),
+        "close": lambda: services.appeal_close(actor=actor, appeal_id=appeal.pk, now=now),
+        "reject": lambda: services.appeal_reject(actor=actor, appeal_id=appeal.pk, reason="spam", now=now),
+        "redirect": lambda: services.appeal_redirect(
+            actor=actor, appeal_id=appeal.pk, organization=other, reason="Светофоры — не в ведении школы", now=now
+        ),
+        "duplicate": lambda: services.appeal_mark_duplicate(
+            actor=actor, appeal_id=appeal.pk, original=by_key["desk-duplicate-of"], reason="Тот же вопрос", now=now
+        ),
+        "reopen": lambda: services.appeal_reopen(
+            actor=actor, appeal_id=appeal.pk, reason="Заявитель сообщил, что раковину так и не починили", now=now
+        ),
+        "extend": lambda: services.appeal_extend(
+            actor=admin, appeal_id=appeal.pk, reason="Нужен ответ департамента образования", now=now
+        ),
+        "convert": lambda: services.appeal_convert(
+            actor=actor, appeal_id=appeal.pk, reason="Заявитель просит официальный ответ", now=now
+        ),
+    }
+    calls[step]()

@@ -5,7 +5,7 @@ from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from core.errors import not_found_view
-from core.views import ApiRootView, healthz
+from core.views import ApiRootView, healthz, site_root
 from ratings.api.urls import open_data_urlpatterns
 
 api_v1 = [
@@ -21,6 +21,7 @@ admin.site.site_title = _("Otklik")
 admin.site.index_title = _("Appeals, pages and SLA")
 
 urlpatterns = [
+    path("", site_root, name="site-root"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("open-data/", include(open_data_urlpatterns)),
@@ -35,7 +36,8 @@ urlpatterns = [
     re_path(r"^api/", csrf_exempt(not_found_view)),
 ]
 
-# Errors outside DRF views (unknown URL, crash) answer in the same JSON shape as the API.
+# Errors outside DRF views (unknown URL, crash): the API's JSON shape under /api/ and for JSON clients, a Russian
+# page for a person in a browser (core.errors.wants_json).
 handler400 = "core.errors.bad_request_view"
 handler403 = "core.errors.permission_denied_view"
 handler404 = "core.errors.not_found_view"

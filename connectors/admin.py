@@ -4,13 +4,13 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext_lazy
 from unfold.admin import ModelAdmin
 
 from connectors import selectors, services
 from connectors.models import Delivery, PageConnector, PlatformEvent
 from core.access import scope_for
-from core.admin import ScopedModelAdmin
+from core.admin import Gender, Grammar, GrammaticalAdminMixin, ScopedModelAdmin
 from core.errors import ApplicationError, message_for
 from publics.selectors import pages_visible_to
 
@@ -27,7 +27,8 @@ class _ReadOnly:
 
 
 @admin.register(PlatformEvent)
-class PlatformEventAdmin(_ReadOnly, ModelAdmin):
+class PlatformEventAdmin(_ReadOnly, GrammaticalAdminMixin, ModelAdmin):
+    grammar = Grammar(Gender.NEUTER)
     list_display = ["id", "platform", "page", "event_type", "received_at", "status", "attempts", "outcome", "appeal"]
     # Choice fields only: a filter on a free-text column would scan millions of rows for its values.
     list_filter = ["platform", "status"]
@@ -63,6 +64,7 @@ class PlatformEventAdmin(_ReadOnly, ModelAdmin):
 
 @admin.register(Delivery)
 class DeliveryAdmin(_ReadOnly, ScopedModelAdmin):
+    grammar = Grammar(Gender.FEMININE, pgettext_lazy("accusative", "delivery"))
     visible = staticmethod(selectors.deliveries_visible_to)
     list_display = ["id", "appeal", "platform", "method", "status", "attempts", "error_code", "created_at"]
     list_filter = ["status", "platform"]
@@ -92,6 +94,7 @@ class DeliveryAdmin(_ReadOnly, ScopedModelAdmin):
 
 @admin.register(PageConnector)
 class PageConnectorAdmin(ScopedModelAdmin):
+    grammar = Grammar(Gender.NEUTER)
     visible = staticmethod(
         lambda user, mode="read": PageConnector.objects.filter(page__in=pages_visible_to(user, mode=mode).values("pk"))
     )

@@ -1,4 +1,4 @@
-"""The one JSON error shape of the API, and the DRF exception handler that produces it.
+"""The one JSON error shape of the API, the DRF exception handler that produces it, and the error pages.
 
 Every error response, whatever raised it, has this body::
 
@@ -16,7 +16,8 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError
-from django.http import Http404, HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -154,35 +155,74 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     return response
 
 
-def _json_error(status_code: int, code: str, message: str) -> JsonResponse:
-    return JsonResponse(
-        error_body(status_code=status_code, code=code, message=message),
-        status=status_code,
-        json_dumps_params={"ensure_ascii": False},
-    )
+# Machine clients get the one JSON shape; a person in a browser gets a Russian page. These prefixes serve only
+# machines (the REST API, its schema, open data, GeoReport), so they answer JSON whatever the Accept header says.
+_JSON_PREFIXES = ("/api/", "/open-data/", "/open311/", "/healthz")
 
 
-def not_found_view(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return _json_error(404, "not_found", _("Not found."))
+def wants_json(request: HttpRequest) -> bool:
+    """True for API paths and for clients that prefer JSON to HTML (browsers ask for text/html first)."""
+    if request.path.startswith(_JSON_PREFIXES):
+        return True
+    return request.get_preferred_type(["text/html", "application/json"]) == "application/json"
 
 
-def server_error_view(request: HttpRequest) -> JsonResponse:
-    return _json_error(500, "server_error", _("Internal server error. The incident has been logged."))
+def _error(request: HttpRequest, status_code: int, code: str, message: str) -> HttpResponse:
+    if wants_json(request):
+        return JsonResponse(
+            error_body(status_code=status_code, code=code, message=message),
+            status=status_code,
+            json_dumps_params={"ensure_ascii": False},
+        )
+    titles = {
+        400: _("Bad request"),
+        403: _("Access denied"),
+        404: _("Page not found"),
+        413: _("Request too large"),
+        500: _("Server error"),
+    }
+    context = {"status": status_code, "title": titles.get(status_code, _("Error")), "message": message}
+    try:
+        return render(request, "core/error.html", context, status=status_code)
+    except Exception:  # a broken template or context processor must not turn an error page into a crash loop
+        logger.exception("The error page could not be rendered")
+        return HttpResponse(f"{status_code} {message}", status=status_code, content_type="text/plain; charset=utf-8")
 
 
-def bad_request_view(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+def not_found_view(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if wants_json(request):
+        return _error(request, 404, "not_found", _("Not found."))
+    return _error(request, 404, "not_found", _("There is no such page. Check the address or go to the start page."))
+
+
+def server_error_view(request: HttpRequest) -> HttpResponse:
+    return _error(request, 500, "server_error", _("Internal server error. The incident has been logged."))
+
+
+def bad_request_view(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     # Django's request limits (DATA_UPLOAD_MAX_*) raise these while the body is read, in a DRF view or not.
     if isinstance(exception, RequestDataTooBig):
-        return _json_error(
+        return _error(
+            request,
             413,
             "too_large",
             _("The request body is larger than the limit of %(limit)s bytes.")
             % {"limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE},
         )
     if isinstance(exception, (TooManyFieldsSent, TooManyFilesSent)):
-        return _json_error(400, "too_many_fields", _("The request has too many fields or files."))
-    return _json_error(400, "bad_request", _("Bad request."))
+        return _error(request, 400, "too_many_fields", _("The request has too many fields or files."))
+    return _error(request, 400, "bad_request", _("Bad request."))
 
 
-def permission_denied_view(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return _json_error(403, "permission_denied", _("You do not have permission to perform this action."))
+def permission_denied_view(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return _error(request, 403, "permission_denied", _("You do not have permission to perform this action."))
+
+
+def csrf_failure_view(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: an expired form (a stale tab, cookies cleared) explained, not Django's English page."""
+    return _error(
+        request,
+        403,
+        "csrf_failed",
+        _("The form has expired or cookies are blocked. Go back, reload the page and submit it again."),
+    )

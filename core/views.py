@@ -1,5 +1,6 @@
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponseRedirect, JsonResponse
+from django.shortcuts import redirect
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from rest_framework.permissions import AllowAny
@@ -7,6 +8,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
+
+from core.errors import wants_json
 
 
 def _check_database() -> str:
@@ -70,3 +73,8 @@ class ApiRootView(APIView):
 
     def get(self, request: Request) -> Response:
         return Response({name: reverse(url_name, request=request) for name, url_name in self.COLLECTIONS})
+
+
+def site_root(request: HttpRequest) -> HttpResponseRedirect:
+    """`/`: a person lands in the operators' desk; a client asking for JSON is sent to the API root."""
+    return redirect("api-root" if wants_json(request) else "admin:index")

@@ -2,10 +2,11 @@ from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from unfold.admin import ModelAdmin, TabularInline
 
 from core.access import Scope, scope_for
-from core.admin import ScopedModelAdmin
+from core.admin import Gender, Grammar, GrammaticalAdminMixin, ScopedModelAdmin
 from publics import selectors, services
 from publics.models import AudienceSnapshot, Membership, Organization, Page, Region
 
@@ -20,7 +21,7 @@ def _changes(form) -> dict:
 
 
 @admin.register(Region)
-class RegionAdmin(ModelAdmin):
+class RegionAdmin(GrammaticalAdminMixin, ModelAdmin):
     list_display = ["code", "name", "federal_district", "timezone", "population"]
     list_filter = ["federal_district", "timezone"]
     search_fields = ["code", "name", "name_en", "okato"]
@@ -72,6 +73,7 @@ class PageInline(TabularInline):
 
 @admin.register(Organization)
 class OrganizationAdmin(ScopedModelAdmin):
+    grammar = Grammar(Gender.FEMININE, pgettext_lazy("accusative", "organization"))
     visible = staticmethod(selectors.organizations_visible_to)
     list_display = ["name", "short_name", "kind", "region", "inn"]
     list_filter = ["kind", "region__federal_district", "region"]
@@ -103,6 +105,7 @@ class OrganizationAdmin(ScopedModelAdmin):
 
 @admin.register(Page)
 class PageAdmin(ScopedModelAdmin):
+    grammar = Grammar(Gender.FEMININE, pgettext_lazy("accusative", "page"))
     visible = staticmethod(selectors.pages_visible_to)
     form = PageSecretsForm
     list_display = ["title", "platform", "platform_id", "organization", "verified", "category", "is_active"]
@@ -142,7 +145,8 @@ class AudienceSnapshotAdmin(ScopedModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(ModelAdmin):
+class MembershipAdmin(GrammaticalAdminMixin, ModelAdmin):
+    grammar = Grammar(Gender.NEUTER)
     list_display = ["user", "role", "organization", "region", "page", "can_view_personal_data"]
     list_filter = ["role", "region"]
     search_fields = ["user__username", "user__email", "organization__name"]

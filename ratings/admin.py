@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 
 from core.access import scope_for
+from core.admin import GrammaticalAdminMixin
 from core.errors import ApplicationError, message_for
 from publics.models import Role
 from ratings import selectors, services
@@ -35,7 +36,7 @@ def _may_use(request: HttpRequest) -> bool:
 
 
 @admin.register(RatingSnapshot)
-class RatingSnapshotAdmin(ModelAdmin):
+class RatingSnapshotAdmin(GrammaticalAdminMixin, ModelAdmin):
     list_display = ("kind", "as_of", "created_by", "created_at", "published_at")
     list_filter = ("kind",)
     readonly_fields = (

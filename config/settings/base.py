@@ -17,6 +17,8 @@ SECRET_KEY = env_str("SECRET_KEY", "insecure-local-development-key-not-for-produ
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# A rejected form gets a Russian page (or the JSON shape under /api/), not Django's English one.
+CSRF_FAILURE_VIEW = "core.errors.csrf_failure_view"
 
 INSTALLED_APPS = [
     # The desk's look (django-unfold): before django.contrib.admin, whose templates it overrides.
@@ -291,6 +293,10 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "otklik@localhost")
+# The address people open the site at: e-mails link to the desk with it (they have no request to build one from).
+OTKLIK_PUBLIC_URL = env_str("OTKLIK_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+if not OTKLIK_PUBLIC_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(f"OTKLIK_PUBLIC_URL={OTKLIK_PUBLIC_URL!r} must start with http:// or https://.")
 
 LOGGING = {
     "version": 1,

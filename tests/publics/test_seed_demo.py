@@ -130,3 +130,46 @@ def test_seed_demo_writes_sixty_days_of_audience_per_page_ending_today():
     dates = set(snapshots.values_list("date", flat=True))
     assert max(dates) == TODAY
     assert min(dates) == TODAY - dt.timedelta(days=AUDIENCE_DAYS - 1)
+
+
+def test_the_school_operator_has_appeals_in_every_state_with_replies_and_history():
+    from appeals import sla
+    from appeals.models import Appeal, AppealEvent, Reply
+    from appeals.selectors import appeals_visible_to
+
+    _seed()
+    operator = get_user_model().objects.get(username="operator_school")
+    now = dt.datetime(2026, 3, 2, 12, 0, tzinfo=dt.UTC)
+    mine = appeals_visible_to(operator).filter(external_id__startswith="desk-")
+    assert {a.organization.short_name for a in mine.select_related("organization")} == {"Школа № 1571"}
+    assert set(mine.values_list("status", flat=True)) >= {
+        "new", "in_progress", "waiting", "answered", "closed", "rejected", "redirected",
+    }  # fmt: skip
+    states = ("on_track", "at_risk", "breached", "met", "paused")
+    assert [state for state in states if mine.filter(sla.sla_state_q(state, now)).exists()] == list(states)
+    assert mine.filter(sla.overdue_q(now)).exists()
+    answered = mine.filter(first_responded_at__isnull=False)
+    assert answered.filter(sla.first_response_on_time_q()).exists() and any(sla.was_late(a) for a in answered)
+    assert mine.filter(duplicate_of__isnull=False).exists()
+    assert mine.filter(kind="appeal", extended_at__isnull=False).exists()
+    assert mine.filter(assignee=operator).exists()
+    reopened = AppealEvent.objects.filter(appeal__in=mine, action="reopened")
+    assert reopened.exists(), "a reopened case"
+    assert Reply.objects.filter(appeal__in=mine, kind="public").exists()
+    assert Reply.objects.filter(appeal__in=mine).exclude(kind="public").exists(), "an internal note"
+    assert (
+        not Appeal.objects.filter(external_id__startswith="desk-")
+        .exclude(organization__short_name="Школа № 1571")
+        .exclude(redirected_from__isnull=False)
+        .exists()
+    )
+
+
+def test_seeding_the_desk_twice_adds_no_appeal_event_or_reply():
+    from appeals.models import Appeal, AppealEvent, Reply
+
+    _seed()
+    counts = (Appeal.objects.count(), AppealEvent.objects.count(), Reply.objects.count())
+    output = _seed()
+    assert (Appeal.objects.count(), AppealEvent.objects.count(), Reply.objects.count()) == counts
+    assert "operator_school: 0 appeals created" in output
