@@ -26,7 +26,7 @@ from appeals import selectors
 from appeals.actions import ACTIONS
 from appeals.models import Appeal, Transition
 from core.access import Grant, ScopeKeys, managers_q, scope_for
-from core.admin import ScopedModelAdmin
+from core.admin import Gender, Grammar, ScopedModelAdmin
 from core.errors import ApplicationError
 from core.pagination import CappedCountPaginator
 from desk import filters, views
@@ -64,6 +64,7 @@ def colleagues_q(grant: Grant) -> Q:
 
 @admin.register(Appeal)
 class AppealAdmin(ScopedModelAdmin):
+    grammar = Grammar(Gender.NEUTER)  # «обращение»
     visible = staticmethod(selectors.appeals_visible_to)
     list_display = ["number", "platform_mark", "page_title", "excerpt", "topic", "status_label", "assignee_name", "sla"]
     list_display_links = ["number", "excerpt"]
