@@ -150,7 +150,5 @@ def test_a_valid_token_reads_its_failure_count_and_memberships_in_one_round_trip
 
     assert api.get("/api/v1/appeals/", HTTP_AUTHORIZATION=f"Token {token}").status_code == 200
     key = memberships_cache_key(world.operator_a.pk)
-    assert [read for read in reads if read[0] == "get_many"] == [
-        ("get_many", (f"throttle_failed_token_127.0.0.1", key))
-    ]
+    assert [read for read in reads if read[0] == "get_many"] == [("get_many", ("throttle_failed_token_127.0.0.1", key))]
     assert ("get", key) not in reads
