@@ -57,17 +57,20 @@ def _mark_sent(row_id: int) -> None:
     The mark is advice to the drain, not data: lost in a database crash, the row is sent once more by the drain,
     and tasks are idempotent. An asynchronous commit saves the flush of the WAL that an autocommitted UPDATE
     waits for, a second one per request after the change's own commit (several milliseconds on a slow disk).
-    Only in a transaction of its own: inside a caller's (a drain run in a test's transaction, say) `SET LOCAL`
-    would make the caller's commit asynchronous too, so there the mark is a plain UPDATE.
+    One statement, its own transaction: `set_config(..., true)` is `SET LOCAL` for the statement's transaction.
+    Inside a caller's transaction (a drain run in a test's, say) it would make the caller's commit asynchronous
+    too, so there the mark is a plain UPDATE.
     """
-    rows = QueuedTask.objects.filter(pk=row_id)
+    now = timezone.now()
     if connection.vendor != "postgresql" or connection.in_atomic_block:
-        rows.update(sent_at=timezone.now())
+        QueuedTask.objects.filter(pk=row_id).update(sent_at=now)
         return
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit = off")
-        rows.update(sent_at=timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE core_queuedtask SET sent_at = %s"
+            " FROM (SELECT set_config('synchronous_commit', 'off', true)) AS asynchronous WHERE id = %s",
+            [now, row_id],
+        )
 
 
 def outbox_drain(*, limit: int = 1000, now: dt.datetime | None = None) -> int:
