@@ -22,10 +22,11 @@ INSERT INTO appeals_appeal (
     page_id, organization_id, region_id, kind, channel, external_id, author_platform_id, author_name, text,
     priority, status, received_at, registered_at, resolution_started_at, pauses,
     extension_reason, reject_reason, sla_warned_percent, first_response_breached, resolution_breached,
-    created_at, updated_at
+    sla_state, created_at, updated_at
 )
 SELECT p.id, p.organization_id, o.region_id, %(kind)s, %(channel)s, %(external_id)s, '', '', %(text)s,
-       'normal', 'new', %(received_at)s, now(), %(received_at)s, '[]', '', '', 0, false, false, now(), now()
+       'normal', 'new', %(received_at)s, now(), %(received_at)s, '[]', '', '', 0, false, false, 'on_track',
+       now(), now()
 FROM publics_page p JOIN publics_organization o ON o.id = p.organization_id
 WHERE p.id = %(page)s
 RETURNING id

@@ -264,6 +264,12 @@ def memberships_cache_key(user_id: int) -> str:
     return f"otklik:memberships:{user_id}"
 
 
+def remember_membership_rows(user: Any, rows: list[tuple] | None) -> None:
+    """Hand this request's user the cached entry of its memberships, read by the caller along with something else
+    (token authentication reads it in the same round trip as its failure count); None: not cached."""
+    user._otklik_membership_rows = rows
+
+
 def _membership_rows(user: Any) -> list[tuple]:
     """The user's memberships as plain tuples, cached: every API request needs them, they rarely change.
 
@@ -272,6 +278,9 @@ def _membership_rows(user: Any) -> list[tuple]:
     """
     from publics.models import Membership
 
+    rows = getattr(user, "_otklik_membership_rows", None)  # read from the cache in this request already
+    if rows is not None:
+        return rows
     key = memberships_cache_key(user.pk)
     try:
         rows = cache.get(key)

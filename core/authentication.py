@@ -5,6 +5,10 @@ refused with 429 and Retry-After until the window has passed, a valid one too: o
 simply go on and be let in by its first hit. Requests without a token are not concerned, nor are session
 logins (django-axes locks those out). The counts live in Django's cache; when the cache is down the check is
 skipped (it fails open) rather than taking authentication down with it.
+
+The count is read after the token is looked up, in the same round trip to the cache as the user's memberships
+(core.access), which nearly every API request needs next: one round trip instead of two. The answers are the
+same as checking first: from a locked-out address every token gets 429, a failure is not counted on top.
 """
 
 import logging
@@ -41,14 +45,22 @@ class FailedTokenThrottle(SimpleRateThrottle):
     def get_cache_key(self, request, view) -> str:
         return self.cache_format % {"scope": self.scope, "ident": client_ip(request)}
 
-    def _load(self, request) -> None:
+    def _load(self, request, also: tuple[str, ...] = ()) -> None:
         self.key = self.get_cache_key(request, None)
         self.now = self.timer()
-        self.history = [moment for moment in self.cache.get(self.key, []) if moment > self.now - self.duration]
+        if also:
+            values = self.cache.get_many([self.key, *also])
+            history = values.pop(self.key, None) or []
+            self.fetched = values
+        else:
+            history = self.cache.get(self.key, [])
+            self.fetched = {}
+        self.history = [moment for moment in history if moment > self.now - self.duration]
 
-    def retry_after(self, request) -> float | None:
-        """Seconds until this address may present a token again; None when it may now."""
-        self._load(request)
+    def retry_after(self, request, also: tuple[str, ...] = ()) -> float | None:
+        """Seconds until this address may present a token again; None when it may now. The cache keys `also`
+        are read in the same round trip and left in `self.fetched` (the ones present)."""
+        self._load(request, also)
         return self.wait() if len(self.history) >= self.num_requests else None
 
     def record_failure(self, request) -> bool:
@@ -65,21 +77,34 @@ class ThrottledTokenAuthentication(TokenAuthentication):
         if not header or header[0].lower() != self.keyword.lower().encode():
             return None  # no token presented: nothing to count
         counter = FailedTokenThrottle()
-        throttle: FailedTokenThrottle | None = counter
         try:
-            wait = counter.retry_after(request)
-        except Exception:  # the cache is down: fail open, authentication itself must not fail
+            result = super().authenticate(request)  # one query: the token with its user (select_related)
+        except exceptions.AuthenticationFailed:
+            if self._wait(counter, request) is not False:
+                self._count_failure(counter, request)
+            raise
+        if result is not None:
+            # Here, not at the top: core.access imports core.errors, which imports DRF, which imports this module.
+            from core.access import memberships_cache_key, remember_membership_rows
+
+            user = result[0]
+            key = memberships_cache_key(user.pk)
+            self._wait(counter, request, also=(key,))
+            remember_membership_rows(user, counter.fetched.get(key))
+        return result
+
+    def _wait(self, counter: FailedTokenThrottle, request, also: tuple[str, ...] = ()) -> bool:
+        """Raise 429 when the address is locked out; False when the counts are unavailable (the cache is down:
+        fail open, authentication itself must not fail), True otherwise."""
+        try:
+            wait = counter.retry_after(request, also)
+        except Exception:
             logger.warning("Token failure counts unavailable (cache error); not throttling", exc_info=True)
-            throttle = None
-            wait = None
+            counter.fetched = {}
+            return False
         if wait is not None:
             raise exceptions.Throttled(wait=wait, detail=_("Too many failed token attempts from your address."))
-        try:
-            return super().authenticate(request)
-        except exceptions.AuthenticationFailed:
-            if throttle is not None:
-                self._count_failure(throttle, request)
-            raise
+        return True
 
     def _count_failure(self, throttle: FailedTokenThrottle, request) -> None:
         try:

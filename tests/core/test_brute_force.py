@@ -87,7 +87,7 @@ def test_repeated_wrong_tokens_from_an_address_answer_429_with_retry_after(api, 
 
     with caplog.at_level(logging.WARNING, logger="core.authentication"):
         response = bad_token(api)
-    # The lockout was logged when the limit was reached, by the third failure; the fourth is refused unchecked.
+    # The lockout was logged when the limit was reached, by the third failure; the fourth is refused uncounted.
     body = assert_error(response, 429)
     assert body["code"] == "throttled"
     assert 0 < int(response["Retry-After"]) <= 60
@@ -121,7 +121,7 @@ class _BrokenCache:
     def get(self, *args, **kwargs):
         raise ConnectionError("Redis is down")
 
-    set = get
+    set = get_many = get
 
 
 def test_with_the_cache_down_the_token_throttle_fails_open(api, world, small_limits, monkeypatch):
@@ -130,3 +130,25 @@ def test_with_the_cache_down_the_token_throttle_fails_open(api, world, small_lim
         assert bad_token(api).status_code == 401
     valid = api.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {token_for(world.admin)}", REMOTE_ADDR="10.1.0.1")
     assert valid.status_code == 200
+
+
+def test_a_valid_token_reads_its_failure_count_and_memberships_in_one_round_trip(api, world, monkeypatch):
+    from django.core.cache import cache
+
+    from core.access import memberships_cache_key
+
+    token = token_for(world.operator_a)
+    assert api.get("/api/v1/appeals/", HTTP_AUTHORIZATION=f"Token {token}").status_code == 200  # caches them
+    reads: list[tuple[str, object]] = []
+    get, get_many = cache.get, cache.get_many
+    monkeypatch.setattr(
+        cache, "get", lambda key, *args, **kwargs: reads.append(("get", key)) or get(key, *args, **kwargs)
+    )
+    monkeypatch.setattr(
+        cache, "get_many", lambda keys, *a, **k: reads.append(("get_many", tuple(keys))) or get_many(keys, *a, **k)
+    )
+
+    assert api.get("/api/v1/appeals/", HTTP_AUTHORIZATION=f"Token {token}").status_code == 200
+    key = memberships_cache_key(world.operator_a.pk)
+    assert [read for read in reads if read[0] == "get_many"] == [("get_many", ("throttle_failed_token_127.0.0.1", key))]
+    assert ("get", key) not in reads
