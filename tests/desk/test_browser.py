@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
+from appeals.models import Appeal
 from desk.models import ResponseTemplate
 from tests.conftest import NO_SKIP
 from tests.factories import make_appeal
@@ -66,6 +67,10 @@ def test_an_operator_works_an_appeal_from_the_queue_to_the_reply(browser, live_s
     now = timezone.now()
     later = make_appeal(world.page_a, received_at=now - dt.timedelta(minutes=5), text="Не горит фонарь у входа")
     urgent = make_appeal(world.page_a, received_at=now - dt.timedelta(hours=1), text="Течёт крыша в спортзале")
+    # Outside office hours both deadlines fall at the same opening hour: make the urgency explicit (the stored
+    # running deadline is what the queue orders by).
+    Appeal.objects.filter(pk=urgent.pk).update(due_at=now + dt.timedelta(hours=2))
+    Appeal.objects.filter(pk=later.pk).update(due_at=now + dt.timedelta(hours=20))
     make_appeal(world.page_b, received_at=now - dt.timedelta(hours=2), text="Обращение другой организации")
     ResponseTemplate.objects.create(
         organization=world.org_a, title="Благодарность", text="{citizen_name}, спасибо! Мастер придёт сегодня."
