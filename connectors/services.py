@@ -438,10 +438,14 @@ def _rate_wait(delivery: Delivery, now: dt.datetime) -> float:
     from django.core.cache import cache
 
     for key, limit in limits:
-        cache_add(key, 0, 5)
+        # A window's key outlives its second by a minute: `now` may lag the wall clock (a slow worker, a test).
+        cache_add(key, 0, 60)
         try:
             count = cache.incr(key)
-        except Exception:  # the cache is down or lost the key: go on (see the docstring)
+        except ValueError:  # the key was evicted between add and incr: count this call as the window's first
+            cache_add(key, 1, 60)
+            count = 1
+        except Exception:  # the cache is down: go on (see the docstring)
             logger.warning("rate limit not checked: cache unavailable", exc_info=True)
             continue
         if count > limit:
