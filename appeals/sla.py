@@ -644,14 +644,14 @@ def is_overdue_as_of(past: Appeal | None, *, moment: dt.datetime) -> bool:
 
 def status_as_of_sql(appeal: str, moment: str) -> str:
     return (
-        f"(SELECT e.to_status FROM appeals_appealevent e WHERE e.appeal_id = {appeal}.id "
+        f"(SELECT e.to_status FROM appeals_appealevent e WHERE e.appeal_id = {appeal}.id "  # noqa: S608
         f"AND e.created_at <= {moment} AND e.to_status <> '' ORDER BY e.created_at DESC, e.id DESC LIMIT 1)"
     )
 
 
 def deadlines_moved_after_sql(appeal: str, moment: str) -> str:
     return (
-        f"({appeal}.extended_at > {moment} OR {appeal}.resolution_started_at > {moment} OR EXISTS ("
+        f"({appeal}.extended_at > {moment} OR {appeal}.resolution_started_at > {moment} OR EXISTS ("  # noqa: S608
         f"SELECT 1 FROM jsonb_array_elements({appeal}.pauses) p WHERE (p->>1)::timestamptz > {moment}))"
     )
 
