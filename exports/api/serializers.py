@@ -7,13 +7,26 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from appeals.models import AppealKind
 from exports.filters import OverdueFiltersSerializer
 from exports.models import ExportFormat, ExportJob, ExportKind, ExportLogEntry, JobStatus
 
 
 class ExportJobCreateSerializer(OverdueFiltersSerializer):
-    kind = serializers.ChoiceField(choices=ExportKind.choices)
+    """The job's body: `kind` names the export (`overdue`), so the appeals' kind filter is `appeal_kind` here."""
+
+    kind = serializers.ChoiceField(choices=ExportKind.choices, help_text="The list to build: `overdue`.")
+    appeal_kind = serializers.ChoiceField(
+        choices=AppealKind.choices, required=False, help_text="The `kind` filter of the overdue list."
+    )
     format = serializers.ChoiceField(choices=ExportFormat.choices)
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        attrs["export_kind"] = attrs.pop("kind")
+        if "appeal_kind" in attrs:
+            attrs["kind"] = attrs.pop("appeal_kind")
+        return attrs
 
 
 class ExportJobSerializer(serializers.ModelSerializer):

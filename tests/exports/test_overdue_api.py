@@ -9,6 +9,7 @@ import io
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
 
 from appeals.models import Category
 from exports.models import ExportLogEntry
@@ -89,7 +90,7 @@ def test_a_stranger_gets_an_empty_list(api, world, appeals):
 
 
 def test_without_credentials_nothing_is_exported(api, world, appeals):
-    response = api.get(URL, {"as_of": AS_OF})
+    response = APIClient().get(URL, {"as_of": AS_OF})
     assert response.status_code == 401
     assert response.json()["code"] == "not_authenticated"
 
