@@ -24,6 +24,16 @@ from publics.models import OrganizationKind, Platform, Region
 # How far ahead of our clock `as_of` may be (a client's clock running fast); later is refused.
 CLOCK_SKEW = dt.timedelta(minutes=5)
 
+# No appeal is older than the law on official pages; a moment before this is a typing error.
+EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+
+
+def _plausible(value: dt.datetime) -> dt.datetime:
+    if value < EARLIEST:
+        raise serializers.ValidationError(_("The moment is implausibly early."))
+    return value
+
+
 FILTER_NAMES = (
     "region",
     "organization",
@@ -63,7 +73,13 @@ class OverdueFiltersSerializer(serializers.Serializer):
     def validate_as_of(self, value: dt.datetime) -> dt.datetime:
         if value > timezone.now() + CLOCK_SKEW:
             raise serializers.ValidationError(_("The moment must not be in the future."))
-        return value
+        return _plausible(value)
+
+    def validate_received_from(self, value: dt.datetime) -> dt.datetime:
+        return _plausible(value)
+
+    def validate_received_to(self, value: dt.datetime) -> dt.datetime:
+        return _plausible(value)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         start, end = attrs.get("received_from"), attrs.get("received_to")

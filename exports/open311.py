@@ -10,7 +10,7 @@ from __future__ import annotations
 import zoneinfo
 
 from django.db.models import Q
-from django.urls import path
+from django.urls import path, re_path
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
@@ -27,14 +27,6 @@ from core.fields import MomentField
 from core.filters import MAX_ID
 
 MAX_REQUESTS = 1000  # GeoReport v2's own cap on one answer
-
-
-class Open311ErrorSerializer(serializers.Serializer):
-    code = serializers.IntegerField()
-    description = serializers.CharField()
-
-    class Meta:
-        ref_name = "Open311Error"
 
 
 class ServiceSerializer(serializers.Serializer):
@@ -75,15 +67,19 @@ class RequestsQuerySerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=["open", "closed"], required=False)
 
 
+# String keys, as drf-spectacular's own: the project's AutoSchema adds the JSON error shape to codes not given.
+# A raw schema: drf-spectacular unwraps a list serializer given for an error code.
+_ERROR_LIST = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "properties": {"code": {"type": "integer"}, "description": {"type": "string"}},
+        "required": ["code", "description"],
+    },
+}
 _ERRORS = {
-    code: OpenApiResponse(response=Open311ErrorSerializer(many=True), description=description)
-    for code, description in (
-        (400, "Invalid parameters."),
-        (401, "No or invalid credentials."),
-        (403, "Not allowed."),
-        (404, "Not found, or outside the caller's scope."),
-        (406, "Format not available."),
-    )
+    code: OpenApiResponse(response=_ERROR_LIST, description="GeoReport v2 errors.")
+    for code in ("400", "401", "403", "404", "406")
 }
 
 
@@ -136,7 +132,7 @@ def _requests(request: Request):
 @extend_schema(
     tags=["open311"],
     summary="Open311: services (the top-level categories)",
-    responses={200: ServiceSerializer(many=True), **{k: v for k, v in _ERRORS.items() if k in (401, 403, 406)}},
+    responses={200: ServiceSerializer(many=True), **{k: v for k, v in _ERRORS.items() if k in ("401", "403", "406")}},
 )
 class ServicesView(Open311View):
     def get(self, request: Request) -> Response:
@@ -160,7 +156,7 @@ class ServicesView(Open311View):
     summary="Open311: service requests (appeals of the caller's scope)",
     description=f"Newest first, at most {MAX_REQUESTS}. Dates are ISO 8601 with offset.",
     parameters=[RequestsQuerySerializer],
-    responses={200: ServiceRequestSerializer(many=True), **{k: v for k, v in _ERRORS.items() if k != 404}},
+    responses={200: ServiceRequestSerializer(many=True), **{k: v for k, v in _ERRORS.items() if k != "404"}},
 )
 class RequestsView(Open311View):
     def get(self, request: Request) -> Response:
@@ -197,8 +193,10 @@ class RequestsView(Open311View):
     responses={200: ServiceRequestSerializer(many=True), **_ERRORS},
 )
 class RequestDetailView(Open311View):
-    def get(self, request: Request, pk: int) -> Response:
-        appeal = _requests(request).filter(pk=pk).first() if pk <= MAX_ID else None
+    def get(self, request: Request, pk: str) -> Response:
+        # Any id is routed here, so that a malformed one is GeoReport's 404 too, not the API's.
+        valid = pk.isascii() and pk.isdigit() and 0 < int(pk) <= MAX_ID
+        appeal = _requests(request).filter(pk=int(pk)).first() if valid else None
         if appeal is None:
             raise NotFound(_("No such request."))
         return Response([_request_row(appeal, show_text=may_see_personal_data(request.user))])
@@ -207,5 +205,5 @@ class RequestDetailView(Open311View):
 urlpatterns = [
     path("services.json", ServicesView.as_view(), name="open311-services"),
     path("requests.json", RequestsView.as_view(), name="open311-requests"),
-    path("requests/<int:pk>.json", RequestDetailView.as_view(), name="open311-request"),
+    re_path(r"^requests/(?P<pk>[^/]+)\.json$", RequestDetailView.as_view(), name="open311-request"),
 ]

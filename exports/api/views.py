@@ -17,6 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.filters import MAX_ID
 from core.pagination import Pagination
 from exports import selectors, services
 from exports.api.serializers import ExportJobCreateSerializer, ExportJobSerializer, ExportLogEntrySerializer
@@ -127,7 +128,7 @@ class ExportJobCreateView(APIView):
 class ExportJobDetailView(APIView):
     @extend_schema(responses={200: ExportJobSerializer})
     def get(self, request: Request, pk: int) -> Response:
-        job = get_object_or_404(selectors.export_jobs_visible_to(request.user), pk=pk)
+        job = get_object_or_404(selectors.export_jobs_visible_to(request.user), pk=min(pk, MAX_ID))
         return Response(ExportJobSerializer(job, context={"request": request}).data)
 
 
@@ -137,8 +138,12 @@ class ExportJobDetailView(APIView):
     responses=_FILE_RESPONSES,
 )
 class ExportJobDownloadView(_FileView):
+    extra_error_codes = ["400"]  # an unknown `format`
+
     def get(self, request: Request, pk: int):
-        job = get_object_or_404(selectors.export_jobs_visible_to(request.user), pk=pk, status=JobStatus.DONE)
+        job = get_object_or_404(
+            selectors.export_jobs_visible_to(request.user), pk=min(pk, MAX_ID), status=JobStatus.DONE
+        )
         if not job.file.name:
             raise Http404
         response = FileResponse(job.file.open("rb"), content_type=services.CONTENT_TYPES[job.format])

@@ -56,9 +56,7 @@ def test_a_job_is_accepted_built_and_downloaded(api, world, appeals, django_capt
 
 def test_a_job_file_is_the_same_bytes_as_the_streamed_list(api, world, appeals, django_capture_on_commit_callbacks):
     job_id = start(api, world.admin, django_capture_on_commit_callbacks).json()["id"]
-    streamed = b"".join(
-        api.as_user(world.admin).get("/api/v1/exports/overdue/", {"as_of": AS_OF}).streaming_content
-    )
+    streamed = b"".join(api.as_user(world.admin).get("/api/v1/exports/overdue/", {"as_of": AS_OF}).streaming_content)
     assert ExportJob.objects.get(pk=job_id).sha256 == hashlib.sha256(streamed).hexdigest()
 
 
@@ -164,8 +162,14 @@ def test_the_log_list_costs_a_fixed_number_of_queries(api, world, appeals):
 
 def test_the_log_is_append_only_in_the_model(world):
     entry = ExportLogEntry.objects.create(
-        user=world.admin, kind="overdue", format="csv", as_of=dt.datetime(2026, 10, 6, tzinfo=dt.UTC), rows=0,
-        sha256="0" * 64, channel="api", created_at=dt.datetime(2026, 10, 6, tzinfo=dt.UTC),
+        user=world.admin,
+        kind="overdue",
+        format="csv",
+        as_of=dt.datetime(2026, 10, 6, tzinfo=dt.UTC),
+        rows=0,
+        sha256="0" * 64,
+        channel="api",
+        created_at=dt.datetime(2026, 10, 6, tzinfo=dt.UTC),
     )
     with pytest.raises(TypeError):
         entry.save()
@@ -180,8 +184,14 @@ def test_the_log_is_append_only_in_the_model(world):
 @pytest.mark.postgres
 def test_the_database_refuses_to_change_the_log(world):
     entry = ExportLogEntry.objects.create(
-        user=world.admin, kind="overdue", format="csv", as_of=dt.datetime(2026, 10, 6, tzinfo=dt.UTC), rows=0,
-        sha256="0" * 64, channel="api", created_at=dt.datetime(2026, 10, 6, tzinfo=dt.UTC),
+        user=world.admin,
+        kind="overdue",
+        format="csv",
+        as_of=dt.datetime(2026, 10, 6, tzinfo=dt.UTC),
+        rows=0,
+        sha256="0" * 64,
+        channel="api",
+        created_at=dt.datetime(2026, 10, 6, tzinfo=dt.UTC),
     )
     for statement in (
         "UPDATE exports_exportlogentry SET rows = 5 WHERE id = %s",

@@ -89,10 +89,14 @@ def test_the_admin_page_offers_the_filters_and_streams_both_formats(client, worl
     assert page.status_code == 200
     html = page.content.decode()
     assert "Просроченные обращения" in html and 'name="min_hours_overdue"' in html
-    response = client.get("/admin/exports/exportlogentry/overdue/", {"format": "csv", "as_of": "2026-10-06T10:00:00+03:00"})
+    response = client.get(
+        "/admin/exports/exportlogentry/overdue/", {"format": "csv", "as_of": "2026-10-06T10:00:00+03:00"}
+    )
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
     assert [int(row[0]) for row in rows[1:]] == [appeals["a"].pk]
-    response = client.get("/admin/exports/exportlogentry/overdue/", {"format": "xlsx", "as_of": "2026-10-06T10:00:00+03:00"})
+    response = client.get(
+        "/admin/exports/exportlogentry/overdue/", {"format": "xlsx", "as_of": "2026-10-06T10:00:00+03:00"}
+    )
     assert xlsx_sheet(b"".join(response.streaming_content)).max_row == 2
     assert list(ExportLogEntry.objects.values_list("channel", flat=True)) == ["admin", "admin"]
     bad = client.get("/admin/exports/exportlogentry/overdue/", {"format": "csv", "as_of": "tomorrow"})
