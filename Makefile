@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE ?= config.settings.local
 
-.PHONY: run test lint bench bench-deadlines bench-audience bench-appeals bench-sweep bench-lists bench-webhooks bench-rollups bench-reach messages schema clean
+.PHONY: run test lint bench bench-deadlines bench-audience bench-appeals bench-sweep bench-lists bench-webhooks bench-rollups bench-reach bench-exports messages schema clean
 
 # The venv is rebuilt when a requirements file changes (the stamp is older).
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -30,7 +30,7 @@ lint: $(VENV)/.installed
 schema: $(VENV)/.installed
 	$(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
 
-bench: bench-deadlines bench-audience bench-appeals bench-sweep bench-lists bench-webhooks bench-rollups bench-reach
+bench: bench-deadlines bench-audience bench-appeals bench-sweep bench-lists bench-webhooks bench-rollups bench-reach bench-exports
 
 bench-deadlines: $(VENV)/.installed
 	$(PY) -m bench.deadlines
@@ -56,6 +56,10 @@ bench-rollups: $(VENV)/.installed
 
 bench-reach: $(VENV)/.installed
 	$(PY) -m bench.reach
+
+# Keeps its database (1,000,000 overdue appeals) for the next run; `BENCH_ARGS=--rebuild` builds it afresh.
+bench-exports: $(VENV)/.installed
+	$(PY) -m bench.exports $(BENCH_ARGS)
 
 messages: $(VENV)/.installed
 	$(PY) manage.py makemessages --locale ru --ignore ".venv/*" --ignore "bench/*" --ignore "tests/*"
