@@ -14,7 +14,9 @@ import hashlib
 import io
 import logging
 import os
+import queue
 import tempfile
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -94,7 +96,11 @@ def _csv_chunks(user: Actor, filters: OverdueFilters, progress: ProgressCallback
 
 
 def _typed_rows(user: Actor, filters: OverdueFilters) -> Iterator[list[tuple]]:
-    """Batches of typed rows: from a server-side cursor on PostgreSQL (cells computed by the statement)."""
+    """Batches of typed rows: from a server-side cursor on PostgreSQL (cells computed by the statement).
+
+    On PostgreSQL a thread fetches the next batch while the caller writes the current one: the database computes
+    rows in its own process, so the statement and the writer overlap (two batches in flight at most, so memory
+    stays flat). The thread uses the psycopg connection only, inside the caller's transaction."""
     if connection.vendor != "postgresql":
         batch: list[tuple] = []
         for row in selectors.overdue_rows_python(user, filters):
@@ -111,10 +117,37 @@ def _typed_rows(user: Actor, filters: OverdueFilters) -> Iterator[list[tuple]]:
             selectors.prepare_scratch(wrapper.cursor, user, filters)
         statement, params = selectors.overdue_statement(user, filters, typed=True)
         with connection.connection.cursor(name="exports_overdue") as cursor:
-            cursor.itersize = FETCH_ROWS
             cursor.execute(statement, params)
-            while batch := cursor.fetchmany(FETCH_ROWS):
-                yield batch
+            batches: queue.Queue = queue.Queue(maxsize=2)
+            stop = threading.Event()
+
+            def fetch() -> None:
+                try:
+                    while not stop.is_set():
+                        rows = cursor.fetchmany(FETCH_ROWS)
+                        batches.put(rows)
+                        if not rows:
+                            return
+                except BaseException as exc:  # handed to the consumer, raised there
+                    batches.put(exc)
+
+            fetcher = threading.Thread(target=fetch, name="exports-fetch", daemon=True)
+            fetcher.start()
+            try:
+                while True:
+                    item = batches.get()
+                    if isinstance(item, BaseException):
+                        raise item
+                    if not item:
+                        return
+                    yield item
+            finally:
+                stop.set()
+                while fetcher.is_alive():  # unblock a fetcher waiting to put, then let it end
+                    try:
+                        batches.get_nowait()
+                    except queue.Empty:
+                        fetcher.join(0.05)
 
 
 def write_xlsx(
