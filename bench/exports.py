@@ -276,6 +276,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument(
+        "--xlsx-group", type=int, default=1, help="the organisation of the XLSX runs: 0 (10,000 rows), 1 (200,000)"
+    )
+    parser.add_argument(
         "--only", default="csv,xlsx,memory", help="which parts, comma-separated: csv, xlsx, memory (default all)"
     )
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
@@ -295,7 +298,7 @@ def main() -> None:
     from publics.models import Organization
 
     user, token = _admin()
-    middle = Organization.objects.get(name=GROUPS[1][0]).pk
+    middle = Organization.objects.get(name=GROUPS[args.xlsx_group][0]).pk
     print(f"\n{TOTAL:,} overdue appeals; {machine_load()}")
 
     parts = set(args.only.split(","))
