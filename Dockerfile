@@ -21,7 +21,7 @@ COPY . .
 # SECRET_KEY and ALLOWED_HOSTS, so this step gets throwaway ones; the real ones come from the environment at run time.
 RUN SECRET_KEY=collectstatic-only-not-a-secret ALLOWED_HOSTS=localhost \
         python manage.py collectstatic --no-input --verbosity 0 \
-    && mkdir -p /app/var \
+    && mkdir -p /app/var/media \
     && chown -R otklik:otklik /app/var
 
 # The code stays owned by root and read-only to the app; only var/ (beat's schedule) is writable.

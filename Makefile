@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE ?= config.settings.local
 
-.PHONY: run test lint bench bench-deadlines bench-audience bench-appeals bench-sweep bench-lists bench-webhooks bench-rollups bench-reach bench-desk messages schema clean
+.PHONY: run test lint bench bench-deadlines bench-audience bench-appeals bench-sweep bench-lists bench-webhooks bench-rollups bench-reach bench-desk bench-exports messages schema clean
 
 # The venv is rebuilt when a requirements file changes (the stamp is older).
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -60,6 +60,9 @@ bench-reach: $(VENV)/.installed
 # Keeps its database of 1,000,000 appeals for the next run; `BENCH_ARGS=--rebuild` builds it afresh.
 bench-desk: $(VENV)/.installed
 	$(PY) -m bench.desk_queue $(BENCH_ARGS)
+# Keeps its database (1,000,000 overdue appeals) for the next run; `BENCH_ARGS=--rebuild` builds it afresh.
+bench-exports: $(VENV)/.installed
+	$(PY) -m bench.exports $(BENCH_ARGS)
 
 messages: $(VENV)/.installed
 	$(PY) manage.py makemessages --locale ru --ignore ".venv/*" --ignore "bench/*" --ignore "tests/*"

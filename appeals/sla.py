@@ -8,6 +8,7 @@ overrides or policies bumps the stamp, and every process rebuilds on its next ca
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import time
 import zoneinfo
@@ -565,3 +566,113 @@ def sla_from_deadlines(now: dt.datetime) -> dict[str, Case]:
             output_field=DateTimeField(),
         ),
     }
+
+
+# As of a past moment: the appeal as it stood then ---------------------------------------------------------------
+#
+# An export must prove what an overdue list said on a given day, so it reconstructs each appeal at `moment` from
+# what is stored and never changes afterwards: the receipt, the history's statuses and reopenings, the closed
+# pauses and the extension (each with its moment), and the first-response and resolution times. A later pause,
+# extension or reopening moved a deadline after `moment`: such an appeal's deadlines are recomputed from its
+# facts as they stood then (`appeal_as_of`); every other appeal's stored deadlines are those it had then. Both
+# forms below (Python for one appeal, SQL for the exports' statement) apply the same rules;
+# tests/exports/test_as_of.py holds them equal. Deadlines are recomputed with today's calendar and the appeal's
+# policy version: a holiday declared after `moment` moves a reconstructed deadline as it moved the stored one.
+
+
+def initial_resolution_start(appeal: Appeal) -> dt.datetime:
+    """Where the resolution clock started before any reopening (intake: registration for a formal appeal)."""
+    return appeal.registered_at if appeal.kind == "appeal" else appeal.received_at
+
+
+def deadlines_moved_after(appeal: Appeal, moment: dt.datetime) -> bool:
+    """Whether something after `moment` moved the appeal's stored deadlines (a pause that ended later, the
+    extension, a reopening): then `appeal_as_of` recomputes them. The twin of `deadlines_moved_after_sql`."""
+    return (
+        (appeal.extended_at is not None and appeal.extended_at > moment)
+        or appeal.resolution_started_at > moment
+        or any(resumed_at > moment for _, resumed_at in appeal.pause_intervals())
+    )
+
+
+def appeal_as_of(
+    appeal: Appeal, *, moment: dt.datetime, status: str | None, reopened_at: dt.datetime | None
+) -> Appeal | None:
+    """An unsaved copy of `appeal` as it stood at `moment`, or None if it did not exist yet.
+
+    `status` is the status its history gave it at `moment` (`status_as_of`), `reopened_at` its last reopening
+    at or before `moment`. Needs `organization__region` and `policy` loaded when the deadlines must be recomputed.
+    """
+    if status is None or appeal.received_at > moment:
+        return None
+    past = copy.copy(appeal)  # shallow: loaded fields only (a deferred one is never read here)
+    past.status = status
+    for name in ("first_responded_at", "resolved_at", "closed_at"):
+        if getattr(past, name) is not None and getattr(past, name) > moment:
+            setattr(past, name, None)
+    if deadlines_moved_after(appeal, moment):
+        intervals = appeal.pause_intervals()
+        past.pauses = [[start.isoformat(), end.isoformat()] for start, end in intervals if end <= moment]
+        running_pause = [start for start, end in intervals if start <= moment < end]
+        past.paused_at = running_pause[0] if running_pause else None
+        if past.extended_at is not None and past.extended_at > moment:
+            past.extended_at = None
+        past.resolution_started_at = reopened_at or initial_resolution_start(appeal)
+        deadlines = compute_deadlines(past, appeal.policy, schedule_for(appeal.organization))
+        past.first_response_due_at = deadlines.first_response_due_at
+        past.resolution_due_at = deadlines.resolution_due_at
+    if past.paused_at is not None and past.paused_at > moment:
+        past.paused_at = None
+    return past
+
+
+def status_as_of(events: list[tuple[dt.datetime, int, str]], moment: dt.datetime) -> str | None:
+    """The status the history gave an appeal at `moment`: the `to_status` of its last event at or before it,
+    from (created_at, id, to_status) rows; None before its first event. The twin of `status_as_of_sql`."""
+    past = [event for event in events if event[0] <= moment and event[2]]
+    return max(past)[2] if past else None
+
+
+def is_overdue_as_of(past: Appeal | None, *, moment: dt.datetime) -> bool:
+    """`is_overdue` of the appeal as it stood at `moment` (`appeal_as_of`)."""
+    return past is not None and is_overdue(past, now=moment)
+
+
+# The same in SQL, for the exports' one statement (PostgreSQL). `appeal` is the alias of the appeal table and
+# `moment` the placeholder of the moment; each returns a SQL expression.
+
+
+def status_as_of_sql(appeal: str, moment: str) -> str:
+    return (
+        f"(SELECT e.to_status FROM appeals_appealevent e WHERE e.appeal_id = {appeal}.id "  # noqa: S608
+        f"AND e.created_at <= {moment} AND e.to_status <> '' ORDER BY e.created_at DESC, e.id DESC LIMIT 1)"
+    )
+
+
+def deadlines_moved_after_sql(appeal: str, moment: str) -> str:
+    return (
+        f"({appeal}.extended_at > {moment} OR {appeal}.resolution_started_at > {moment} OR EXISTS ("  # noqa: S608
+        f"SELECT 1 FROM jsonb_array_elements({appeal}.pauses) p WHERE (p->>1)::timestamptz > {moment}))"
+    )
+
+
+def done_as_of_sql(column: str, moment: str) -> str:
+    """A first-response or resolution time as known at `moment` (a later one was not known then)."""
+    return f"(CASE WHEN {column} <= {moment} THEN {column} END)"
+
+
+def overdue_as_of_sql(
+    *,
+    status: str,
+    first_responded_at: str,
+    first_response_due_at: str,
+    resolved_at: str,
+    resolution_due_at: str,
+    moment: str,
+) -> str:
+    """`is_overdue` over SQL expressions of the appeal as it stood at `moment`."""
+    running = ", ".join(f"'{value}'" for value in RUNNING_STATUSES)
+    return (
+        f"({status} IN ({running}) AND (({first_responded_at} IS NULL AND {first_response_due_at} < {moment}) "
+        f"OR ({resolved_at} IS NULL AND {resolution_due_at} < {moment})))"
+    )

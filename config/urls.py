@@ -14,6 +14,7 @@ api_v1 = [
     path("", include("appeals.api.urls")),
     path("", include("connectors.urls")),
     path("", include("ratings.api.urls")),
+    path("", include("exports.api.urls")),
 ]
 
 admin.site.site_header = _("Otklik: appeals to official pages")
@@ -25,6 +26,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("open-data/", include(open_data_urlpatterns)),
+    path("open311/v2/", include("exports.open311")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),

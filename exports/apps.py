@@ -7,3 +7,8 @@ class ExportsConfig(AppConfig):
 
     name = "exports"
     verbose_name = _("Exports")
+
+    def ready(self) -> None:
+        from exports.admin import register_appeal_action
+
+        register_appeal_action()

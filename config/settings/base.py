@@ -160,6 +160,14 @@ UNFOLD = {
 # Signing in on the desk's login page (which posts no `next`) leads to the desk, not to Django's profile URL.
 LOGIN_REDIRECT_URL = "/admin/"
 
+# Uploaded and generated files (export jobs' files) in Django's default storage: a local folder unless
+# STORAGES["default"] is set to another backend.
+MEDIA_ROOT = env_str("MEDIA_ROOT", str(VAR_DIR / "media"))
+MEDIA_URL = "/media/"
+# Export jobs keep their file this long, then the periodic task deletes it.
+EXPORTS_FILE_TTL_SECONDS = env_int("EXPORTS_FILE_TTL_SECONDS", 24 * 60 * 60)
+EXPORTS_STORAGE_PREFIX = "exports/"
+
 # Lists count exactly up to this many rows; above it the count is the planner's estimate (core.pagination).
 EXACT_COUNT_CAP = env_int("EXACT_COUNT_CAP", 10_000)
 
@@ -219,6 +227,9 @@ SPECTACULAR_SETTINGS = {
         "StatusEnum": "appeals.models.Status",
         "SlaStateEnum": "appeals.models.SlaState",
         "UnitEnum": "appeals.models.Unit",
+        "ExportKindEnum": "exports.models.ExportKind",
+        "ExportFormatEnum": "exports.models.ExportFormat",
+        "ExportJobStatusEnum": "exports.models.JobStatus",
         "RejectReasonEnum": "appeals.models.RejectReason",
         "EventActionEnum": "appeals.models.EventAction",
         "ReplyKindEnum": "appeals.models.ReplyKind",
@@ -234,6 +245,8 @@ SPECTACULAR_SETTINGS = {
         {"name": "dashboards", "description": "SLA measures from the rollups, in the caller's scope; CSV too."},
         {"name": "ratings", "description": "Reach and responsiveness ratings, stored snapshots, publishing."},
         {"name": "open-data", "description": "Published rating snapshots, readable without login."},
+        {"name": "exports", "description": "Overdue-appeal lists as of any moment (CSV, XLSX), jobs, the export log."},
+        {"name": "open311", "description": "A read-only Open311 GeoReport v2 view of appeals."},
     ],
 }
 
@@ -278,6 +291,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     "ratings-rollups-catch-up": {
         "task": "ratings.tasks.rollups_catch_up",
         "schedule": env_int("ROLLUPS_CATCH_UP_SECONDS", 60),
+    },
+    # Export files past their time (exports.services.export_files_expire).
+    "exports-expire-files": {
+        "task": "exports.tasks.expire_files",
+        "schedule": env_int("EXPORTS_EXPIRE_SECONDS", 15 * 60),
     },
     # The default rating snapshots (MAX reach of regional governments, regions' responsiveness), once a day.
     "ratings-store-default-snapshots": {
