@@ -51,10 +51,11 @@ from connectors.platforms.base import (
     Incoming,
     object_or_empty,
 )
+from core import outbox
 from core.access import SYSTEM, Actor, require_manage, scope_for
 from core.cache import cache_add
 from core.errors import Conflict, Refused
-from core.outbox import BROKER_ERRORS, queue_after_commit
+from core.outbox import queue_after_commit
 from publics.models import Page, Platform
 
 logger = logging.getLogger(__name__)
@@ -109,23 +110,13 @@ def send_task(task: str, **kwargs: Any) -> bool:
 
 def send_task_later(task: str, *, countdown: float | None, **kwargs: Any) -> bool:
     """Send a task (now, or after `countdown` seconds); with the broker down, log and return False: the
-    periodic pick-up sends it later.
-
-    For work whose own row is the durable record (a stored event, a pending delivery), so that the hot path of
-    the webhooks does not write a second row to core.outbox.
-    """
-    from connectors import tasks
-
-    try:
-        getattr(tasks, task.rsplit(".", 1)[1]).apply_async(kwargs=kwargs, countdown=countdown, retry=False)
-    except BROKER_ERRORS as exc:
-        logger.warning("broker unavailable, %s %s left for the pick-up: %s", task, kwargs, exc)
-        return False
-    return True
+    periodic pick-up sends it later. For work whose own row is the durable record (a stored event, a pending
+    delivery), so that the hot path of the webhooks does not write a second row to core.outbox."""
+    return outbox.send_task(task, countdown=countdown, **kwargs)
 
 
 def event_queue_on_commit(event_id: int) -> None:
-    transaction.on_commit(lambda: send_task(PROCESS_TASK, event_id=event_id))
+    outbox.send_after_commit(PROCESS_TASK, event_id=event_id)
 
 
 def _locked_event(event_id: int) -> PlatformEvent | None:

@@ -3,6 +3,10 @@
 `queue_after_commit(task, **kwargs)` records the task in `core.QueuedTask` inside the caller's transaction and
 sends it to the broker on commit. When the broker is unreachable the request still succeeds: the row stays
 unsent and `outbox_drain` sends it later (beat runs it every minute, and each worker runs it as it starts).
+
+`send_after_commit(task, **kwargs)` sends on commit with no outbox row, for work whose durable record is
+elsewhere and which a periodic pick-up repeats when the send is lost (a stored platform event, a pending
+delivery, the rollups' watermark on the history): the hot paths then write no second row per request.
 """
 
 from __future__ import annotations
@@ -35,17 +39,34 @@ def queue_after_commit(task: str, **kwargs: Any) -> None:
     transaction.on_commit(lambda: _send(row.pk, task, kwargs))
 
 
-def _send(row_id: int, task: str, kwargs: dict[str, Any]) -> bool:
+def send_after_commit(task: str, **kwargs: Any) -> None:
+    """Send `task(**kwargs)` when the current transaction commits; lost if the broker is down (see the docstring)."""
+    transaction.on_commit(lambda: send_task(task, **kwargs))
+
+
+def send_task(task: str, *, countdown: float | None = None, **kwargs: Any) -> bool:
+    """Publish `task(**kwargs)` now (or after `countdown` seconds); False, logged, when the broker is down."""
+    return _publish(task, kwargs, countdown) is None
+
+
+def _publish(task: str, kwargs: dict[str, Any], countdown: float | None = None) -> Exception | None:
     from celery import current_app
 
     # Task names here are "<module>.<function>": importing the module registers the task even in a process
     # (a web worker) where Celery's autodiscovery has not run.
     importlib.import_module(task.rsplit(".", 1)[0])
     try:
-        current_app.tasks[task].apply_async(kwargs=kwargs, retry=False)
+        current_app.tasks[task].apply_async(kwargs=kwargs, countdown=countdown, retry=False)
     except BROKER_ERRORS as exc:
-        logger.warning("broker unavailable, %s #%s stays in the outbox: %s", task, row_id, exc)
-        QueuedTask.objects.filter(pk=row_id).update(attempts=F("attempts") + 1, last_error=str(exc)[:2000])
+        logger.warning("broker unavailable, %s %s not sent: %s", task, kwargs, exc)
+        return exc
+    return None
+
+
+def _send(row_id: int, task: str, kwargs: dict[str, Any]) -> bool:
+    failure = _publish(task, kwargs)
+    if failure is not None:  # the row stays in the outbox for the drain
+        QueuedTask.objects.filter(pk=row_id).update(attempts=F("attempts") + 1, last_error=str(failure)[:2000])
         return False
     _mark_sent(row_id)
     return True

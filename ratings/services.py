@@ -9,7 +9,7 @@ any of them twice gives the same rows.
 
 How rows stay current:
 - every history event (intake, each transition, the sweep's breaches, recomputed deadlines) registers the
-  appeal with `rollups_queue_reroll`, which queues `ratings.tasks.reroll_appeals` through the outbox on commit;
+  appeal with `rollups_queue_reroll`, which sends `ratings.tasks.reroll_appeals` on commit (no outbox row: the catch-up covers a lost send);
 - `rollups_catch_up` (beat) re-rolls the appeals of every event past a watermark on the append-only history,
   so anything the on-commit path missed is picked up;
 - a change of the calendar rebuilds the working-day table and re-rolls the appeals whose times span the dates
@@ -38,7 +38,7 @@ from appeals.services.history import person_of
 from core import worktime
 from core.access import SYSTEM, Actor, scope_for
 from core.errors import Refused
-from core.outbox import queue_after_commit
+from core.outbox import send_after_commit
 from publics.models import Region, Role
 from ratings import histogram
 from ratings.models import DayKind, RatingKind, RatingSnapshot, Rollup, RollupState, WorkDay
@@ -495,7 +495,9 @@ def rollups_queue_reroll(records: Sequence) -> None:
     """History listener (appeals.services.history): queue the re-roll of the appeals of new events on commit."""
     if not records or not isinstance(records[0], AppealEvent):
         return  # replies always come with an event of their own
-    queue_after_commit("ratings.tasks.reroll_appeals", appeal_ids=sorted({record.appeal_id for record in records}))
+    # No outbox row: the history is the durable record, and `rollups_catch_up` re-rolls past its watermark
+    # whatever a lost send missed. This runs for every new appeal, so it writes nothing more per request.
+    send_after_commit("ratings.tasks.reroll_appeals", appeal_ids=sorted({record.appeal_id for record in records}))
 
 
 def rollups_reroll_appeals(*, appeal_ids: Iterable[int], now: dt.datetime | None = None) -> int:

@@ -112,7 +112,7 @@ def test_the_appeal_list_exports_the_selection_through_the_same_code(client, wor
     client.force_login(world.admin)
     other = make_appeal(world.page_a, received_at=RECEIVED)
     response = client.post(
-        "/admin/appeals/appeal/",
+        "/admin/appeals/appeal/?status=all",  # the desk lists open appeals only by default
         {"action": "export_selection", "_selected_action": [appeals["a"].pk, appeals["b"].pk]},
     )
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
