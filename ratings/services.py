@@ -9,7 +9,8 @@ any of them twice gives the same rows.
 
 How rows stay current:
 - every history event (intake, each transition, the sweep's breaches, recomputed deadlines) registers the
-  appeal with `rollups_queue_reroll`, which sends `ratings.tasks.reroll_appeals` on commit (no outbox row: the catch-up covers a lost send);
+  appeal with `rollups_queue_reroll`, which sends `ratings.tasks.reroll_appeals` on commit (no outbox row:
+  the catch-up below covers a lost send);
 - `rollups_catch_up` (beat) re-rolls the appeals of every event past a watermark on the append-only history,
   so anything the on-commit path missed is picked up;
 - a change of the calendar rebuilds the working-day table and re-rolls the appeals whose times span the dates

@@ -244,10 +244,13 @@ def test_a_change_queues_the_reroll_of_its_page_and_day_on_commit(world, django_
 def test_a_rolled_back_change_queues_no_reroll(world, django_capture_on_commit_callbacks):
     from django.db import transaction
 
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(RuntimeError), transaction.atomic():
-            make_appeal(world.page_a, received_at=dt.datetime(2026, 11, 23, 10, 0, tzinfo=MSK))
-            raise RuntimeError
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        make_appeal(world.page_a, received_at=dt.datetime(2026, 11, 23, 10, 0, tzinfo=MSK))
+        raise RuntimeError
     assert callbacks == [] and not Rollup.objects.exists()
 
 
