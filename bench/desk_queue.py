@@ -71,6 +71,7 @@ def main() -> None:
     progress = Progress()
     url = bench_database_url(f"otklik_desk_bench_{lists.size_label(args.size)}")
     os.environ["SECURE_SSL_REDIRECT"] = "false"
+    os.environ.setdefault("ALLOWED_HOSTS", "testserver")  # Django's test client, in process
     configure_django(url)
     import django
 

@@ -607,7 +607,7 @@ def choose_operator_organization() -> int:
 
 def fill(url: str, size: int, meta: dict, progress: Progress) -> None:
     progress(f"loading {size:,} appeals into {database_name(url)}")
-    execute("TRUNCATE appeals_appealevent, appeals_reply, appeals_appeal")
+    execute("TRUNCATE appeals_appealevent, appeals_reply, appeals_appeal CASCADE")
     generate_rows(size, progress)
     write_meta({**meta, "size": size})
     progress(f"{database_name(url)} ready")
