@@ -106,7 +106,7 @@ def load_appeals(total: int) -> None:
                 author_platform_id, author_name, text, category_id, priority, status, received_at, registered_at,
                 first_responded_at, resolved_at, closed_at, resolution_started_at, first_response_due_at,
                 resolution_due_at, paused_at, pauses, extension_reason, reject_reason, sla_warned_percent,
-                first_response_breached, resolution_breached, created_at, updated_at)
+                first_response_breached, resolution_breached, due_at, sla_state, created_at, updated_at)
             SELECT o.page_id, o.id, o.region_id, CASE WHEN g.n %% 10 = 0 THEN 'appeal' ELSE 'message' END,
                 'comment', '', '', '', 'bench', (SELECT c.id FROM cats c WHERE c.n = g.n %% 40), 'normal',
                 (ARRAY['closed','closed','closed','closed','closed','closed','answered','in_progress',
@@ -118,10 +118,17 @@ def load_appeals(total: int) -> None:
                 CASE WHEN g.s <= 5 THEN g.received + make_interval(mins => g.reply_minutes + g.close_minutes) END,
                 g.received, g.received + interval '8 hours', g.received + interval '5 days',
                 CASE WHEN g.s = 8 THEN g.received + interval '1 hour' END, '[]', '', '', 0,
-                g.s = 7 AND g.received + interval '8 hours' < %s, false, now(), now()
+                g.s = 7 AND g.received + interval '8 hours' < %s, false,
+                -- the stored running deadline (the earliest unmet one) and state, as appeals.sla keeps them
+                CASE g.s WHEN 6 THEN g.received + interval '5 days' WHEN 7 THEN g.received + interval '8 hours' END,
+                CASE WHEN g.s = 8 THEN 'paused'
+                     WHEN g.s = 6 AND g.received + interval '5 days' < %s THEN 'breached'
+                     WHEN g.s = 7 AND g.received + interval '8 hours' < %s THEN 'breached'
+                     WHEN g.s IN (6, 7) THEN 'on_track' ELSE 'met' END,
+                now(), now()
             FROM g JOIN orgs o ON o.n = (g.n::bigint * 104729) %% {ORGANIZATIONS}
             """,
-            [start, have + 1, upto, NOW],
+            [start, have + 1, upto, NOW, NOW, NOW],
         )
         have = upto
         print(f"  appeals: {have:,}", flush=True)
@@ -142,7 +149,7 @@ def rebuild_reference() -> float:
     from django.db import connection, transaction
     from django.db.models import Q
 
-    from ratings.services import _insert_columns, _rollup_select
+    from ratings.services import _insert_columns, _rollup_select, _session_settings
     from ratings.sql import Dialect
 
     low = dt.datetime.combine(FIRST_DAY, dt.time(), tzinfo=dt.UTC) - dt.timedelta(days=1)
@@ -156,6 +163,7 @@ def rebuild_reference() -> float:
     )
     began = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:
+        _session_settings(cursor)  # the same planner settings as the rebuild's
         cursor.execute(f"CREATE TEMP TABLE bench_reference ({_insert_columns()}) ON COMMIT DROP AS {select}", params)
     return time.perf_counter() - began
 
