@@ -5,9 +5,8 @@
 Ours: `ratings.selectors.reach_rating` for MAX, every page (`page_set=all`), as of the last day: per page the
 latest snapshot on or before the date, 7 and 30 days before it, summed per region, then penetration, growth,
 ranks and the composite. Reference, in the same run: one bare SQL query of the latest snapshot per page
-(`SELECT DISTINCT ON (page_id) … WHERE date <= … ORDER BY page_id, date DESC`). Target: ours / reference <= 1.5.
-For context it also prints the same latest-snapshot look-up written as a LATERAL join (one index descent per
-page, where ours makes three).
+(`SELECT DISTINCT ON (page_id) … WHERE date <= … ORDER BY page_id, date DESC`) and the same look-up as a LATERAL
+join (one index descent per page); the faster of the two is the reference. Target: ours / reference <= 1.5.
 
 Data (PostgreSQL, database otklik_reach_bench unless DATABASE_URL says otherwise; dropped and refilled unless
 --keep): 20,000 organisations over the 89 regions, ten MAX pages each, a snapshot per page and day.
@@ -77,8 +76,17 @@ def load(pages: int, days: int) -> None:
         )
         print(f"  snapshots of {min(start + step, len(ids)):,} pages", flush=True)
     _execute("SET session_replication_role = DEFAULT")
-    _execute("ANALYZE publics_audiencesnapshot")
-    _execute("ANALYZE publics_page")
+    vacuum()
+
+
+def vacuum() -> None:
+    """VACUUM ANALYZE, as autovacuum would have done on a live table: the visibility map lets both sides read
+    index-only."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:  # autocommit: VACUUM cannot run in a transaction
+        cursor.execute("VACUUM ANALYZE publics_audiencesnapshot")
+        cursor.execute("VACUUM ANALYZE publics_page")
 
 
 def ours() -> float:
@@ -134,6 +142,7 @@ def main() -> None:
     setup_django(url)
     print(f"machine: {machine_load()}")
     load(args.pages, args.days)
+    vacuum()
     snapshots = _execute("SELECT count(*) FROM publics_audiencesnapshot")[0][0]
     ours()
     reference()  # warm both
@@ -142,16 +151,18 @@ def main() -> None:
         bare.append(reference())
         mine.append(ours())
         joined.append(lateral())
-    ratio = statistics.median(mine) / statistics.median(bare)
+    # The reference is the faster of the two bare queries: DISTINCT ON reads the whole index, so against it alone
+    # the target would be met by a rating three times slower than the best bare query.
+    best = min(statistics.median(bare), statistics.median(joined))
+    ratio = statistics.median(mine) / best
     print(
         f"reach rating as of {AS_OF} over {args.pages:,} pages ({snapshots:,} snapshots): median "
-        f"{statistics.median(mine) * 1000:.0f} ms; bare latest-snapshot query (DISTINCT ON): median "
-        f"{statistics.median(bare) * 1000:.0f} ms; ratio {ratio:.2f} (target <= 1.5: {'met' if ratio <= 1.5 else 'MISSED'})"
+        f"{statistics.median(mine) * 1000:.0f} ms; bare latest-snapshot query, DISTINCT ON: median "
+        f"{statistics.median(bare) * 1000:.0f} ms, LATERAL join: median {statistics.median(joined) * 1000:.0f} ms; "
+        f"ratio to the faster {ratio:.2f} (target <= 1.5: {'met' if ratio <= 1.5 else 'MISSED'})"
     )
-    print(
-        f"for context: the latest snapshot per page as a LATERAL join: median {statistics.median(joined) * 1000:.0f} ms "
-        f"(ours / LATERAL {statistics.median(mine) / statistics.median(joined):.2f})"
-    )
+    rounds = [m / min(b, j) for m, b, j in zip(mine, bare, joined, strict=True)]
+    print(f"median of the rounds' ratios (each round's three back to back): {statistics.median(rounds):.2f}")
     print(f"machine: {machine_load()}")
 
 

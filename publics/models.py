@@ -219,6 +219,12 @@ class AudienceSnapshot(models.Model):
             # Also the index for "latest snapshot on or before a date, per page" (reach as of a date).
             models.UniqueConstraint(fields=["page", "date"], name="audience_snapshot_unique_page_date"),
         ]
+        indexes = [
+            # Reach as of a date (ratings.selectors.reach_rating): every page's snapshot of exactly that date, 7 and
+            # 30 days before, read as one range each, index-only; the unique index above serves the pages that
+            # have none on that very date.
+            models.Index(fields=["date"], include=["page", "subscribers"], name="audience_snapshot_date_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.page_id} {self.date}: {self.subscribers}"

@@ -26,9 +26,11 @@ class Measures(models.Model):
     overdue = models.PositiveIntegerField(_("overdue"))
     computed_at = models.DateTimeField(_("computed at"))
 
+    # Plain integers, no CHECK (>= 0): a rebuild writes hundreds of these per row, always as COUNTs, and a check
+    # per column per row was a measurable share of its time (bench.rollups).
     for _metric in histogram.METRICS:
         for _bucket in range(histogram.BUCKETS):
-            locals()[histogram.column(_metric, _bucket)] = models.PositiveIntegerField(null=True, blank=True)
+            locals()[histogram.column(_metric, _bucket)] = models.IntegerField(null=True, blank=True)
     del _metric, _bucket
 
     class Meta:
@@ -45,19 +47,50 @@ class Rollup(Measures):
     and every breach the sweep records, re-rolls its row.
     """
 
+    # The keys are copied from appeals, whose own foreign keys hold them, so they carry no constraint of their own
+    # (db_constraint=False): a rebuild writes a row per page and day, and four referential checks per row
+    # would cost more than computing it. Deleting a region, organisation, page or category still cascades
+    # through the ORM. No index of their own either (db_index=False): the (key, day) indexes below lead with
+    # them, and every index is written for every row of a rebuild.
     day = models.DateField(_("day of receipt"))
-    region = models.ForeignKey("publics.Region", models.CASCADE, related_name="+", verbose_name=_("region"))
+    region = models.ForeignKey(
+        "publics.Region",
+        models.CASCADE,
+        related_name="+",
+        verbose_name=_("region"),
+        db_constraint=False,
+        db_index=False,
+    )
     organization = models.ForeignKey(
-        "publics.Organization", models.CASCADE, related_name="+", verbose_name=_("organization")
+        "publics.Organization",
+        models.CASCADE,
+        related_name="+",
+        verbose_name=_("organization"),
+        db_constraint=False,
+        db_index=False,
     )
     page = models.ForeignKey(
-        "publics.Page", models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("page")
+        "publics.Page",
+        models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("page"),
+        db_constraint=False,
+        db_index=False,
     )
     platform = models.CharField(_("platform"), max_length=16, blank=True)
     organization_kind = models.CharField(_("organization kind"), max_length=32)
     kind = models.CharField(_("kind"), max_length=16)
     category = models.ForeignKey(
-        "appeals.Category", models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("category")
+        "appeals.Category",
+        models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("category"),
+        db_constraint=False,
+        db_index=False,
     )
 
     class Meta:
@@ -74,9 +107,8 @@ class Rollup(Measures):
                 name="rollup_unique_key",
             ),
         ]
+        # The unique key leads with the day: it serves the dashboards by period and the rebuild's delete by period.
         indexes = [
-            # Dashboards by period for the federation (and the rebuild's delete by period).
-            models.Index(fields=["day"], name="rollup_day_idx"),
             # Dashboards of an analyst's or auditor's regions, and of an operator's organisations, by period.
             models.Index(fields=["region", "day"], name="rollup_region_day_idx"),
             models.Index(fields=["organization", "day"], name="rollup_org_day_idx"),
