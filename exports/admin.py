@@ -8,9 +8,11 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
+from unfold.admin import ModelAdmin
 
 from appeals.models import AppealKind, Category
 from core.access import scope_for
+from core.admin import GrammaticalAdminMixin
 from exports import selectors, services
 from exports.filters import ExportQuerySerializer
 from exports.models import ExportFormat, ExportJob, ExportLogEntry
@@ -35,17 +37,8 @@ def _stream(request: HttpRequest, serializer: ExportQuerySerializer, *, appeal_i
     return response
 
 
-@admin.register(ExportLogEntry)
-class ExportLogEntryAdmin(admin.ModelAdmin):
-    """Append-only: nobody adds, changes or deletes entries here. Administrators read all, others their own."""
-
-    list_display = ["created_at", "user", "kind", "format", "as_of", "rows", "sha256", "channel"]
-    list_filter = ["format", "channel", "created_at"]
-    readonly_fields = [f.name for f in ExportLogEntry._meta.fields]
-    ordering = ["-created_at", "-id"]
-
-    def get_queryset(self, request: HttpRequest):
-        return selectors.export_log_visible_to(request.user)
+class _ReadOnlyAdmin(GrammaticalAdminMixin, ModelAdmin):
+    """Seen by whoever may export (rows narrowed by the subclass's selector); nobody adds, changes or deletes."""
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return _may_export(request)
@@ -61,6 +54,19 @@ class ExportLogEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+
+@admin.register(ExportLogEntry)
+class ExportLogEntryAdmin(_ReadOnlyAdmin):
+    """Append-only: nobody adds, changes or deletes entries here. Administrators read all, others their own."""
+
+    list_display = ["created_at", "user", "kind", "format", "as_of", "rows", "sha256", "channel"]
+    list_filter = ["format", "channel", "created_at"]
+    readonly_fields = [f.name for f in ExportLogEntry._meta.fields]
+    ordering = ["-created_at", "-id"]
+
+    def get_queryset(self, request: HttpRequest):
+        return selectors.export_log_visible_to(request.user)
 
     def get_urls(self):
         return [
@@ -99,28 +105,13 @@ class ExportLogEntryAdmin(admin.ModelAdmin):
 
 
 @admin.register(ExportJob)
-class ExportJobAdmin(admin.ModelAdmin):
+class ExportJobAdmin(_ReadOnlyAdmin):
     list_display = ["id", "owner", "format", "as_of", "status", "progress", "rows", "created_at", "expires_at"]
     list_filter = ["status", "format"]
     readonly_fields = [f.name for f in ExportJob._meta.fields]
 
     def get_queryset(self, request: HttpRequest):
         return selectors.export_jobs_visible_to(request.user).select_related("owner")
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return _may_export(request)
-
-    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
-        return _may_export(request)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 @admin.action(description=_("Export the selection's overdue appeals (CSV)"))
