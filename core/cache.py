@@ -42,3 +42,27 @@ def cache_delete(key: str) -> None:
         cache.delete(key)
     except Exception:
         logger.warning("cache unavailable: delete %s", key, exc_info=True)
+
+
+_redis_clients: dict[str, Any] = {}
+
+
+def redis_client() -> Any | None:
+    """A redis-py client on the cache's Redis (shared by the process), or None when the cache is not Redis.
+
+    For the few uses that need more than Django's cache (sets): short timeouts, so an outage costs a fraction of
+    a second and the caller's fallback, never a hung request.
+    """
+    from django.conf import settings
+
+    config = settings.CACHES["default"]
+    if not config["BACKEND"].endswith("RedisCache"):
+        return None
+    url = config["LOCATION"]
+    client = _redis_clients.get(url)
+    if client is None:
+        import redis
+
+        client = redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5)
+        _redis_clients[url] = client
+    return client

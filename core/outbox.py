@@ -7,13 +7,20 @@ unsent and `outbox_drain` sends it later (beat runs it every minute, and each wo
 `send_after_commit(task, **kwargs)` sends on commit with no outbox row, for work whose durable record is
 elsewhere and which a periodic pick-up repeats when the send is lost (a stored platform event, a pending
 delivery, the rollups' watermark on the history): the hot paths then write no second row per request.
+
+`send_coalesced_after_commit(task, ids)` is the same for a task that takes a batch of ids: on commit the ids join a
+Redis set and the task is published only if none is already waiting, `COALESCE_DELAY` seconds ahead, so a burst
+of changes costs one Redis round trip each and one task in all. The task reads the set with `take_coalesced`.
+Without Redis each change sends its own task with its ids.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import importlib
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import connection, transaction
@@ -21,6 +28,7 @@ from django.db.models import F
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
+from core.cache import redis_client
 from core.models import QueuedTask
 
 logger = logging.getLogger(__name__)
@@ -31,6 +39,12 @@ BROKER_ERRORS = (OperationalError, ConnectionError, OSError, TimeoutError)
 DRAIN_GRACE = dt.timedelta(seconds=30)
 # Sent rows are kept this long (to see what was queued), then purged by the drain.
 KEEP_SENT = dt.timedelta(days=2)
+# A coalesced task is published this long after the first change of a burst, and picks up the whole burst.
+COALESCE_DELAY = 1.0
+# A published coalesced task that never ran (a lost message) stops blocking new ones after this long.
+COALESCE_FLAG_TTL = 300
+# Ids nobody took (no worker for a day) are dropped then; the task's periodic catch-up covers them.
+COALESCE_SET_TTL = 86_400
 
 
 def queue_after_commit(task: str, **kwargs: Any) -> None:
@@ -42,6 +56,61 @@ def queue_after_commit(task: str, **kwargs: Any) -> None:
 def send_after_commit(task: str, **kwargs: Any) -> None:
     """Send `task(**kwargs)` when the current transaction commits; lost if the broker is down (see the docstring)."""
     transaction.on_commit(lambda: send_task(task, **kwargs))
+
+
+def send_coalesced_after_commit(task: str, ids: Iterable[int]) -> None:
+    """On commit, add `ids` to `task`'s pending set and publish `task()` unless one is already waiting.
+
+    The task must call `take_coalesced(task)` and accept `ids` (sent instead when the project runs without Redis,
+    or when Redis does not answer). Like `send_after_commit`, for work that a periodic pick-up repeats when lost.
+    """
+    batch = sorted(set(ids))
+    if batch:
+        transaction.on_commit(lambda: _send_coalesced(task, batch))
+
+
+def take_coalesced(task: str) -> list[int]:
+    """In `task`: the ids pending for it, removed from the set. Call it first thing: a change committed after
+    this call publishes a new task, one committed before is in the answer."""
+    client = redis_client()
+    if client is None:
+        return []
+    pending = _coalesce_key(task, "pending")
+    try:
+        client.delete(_coalesce_key(task, "scheduled"))
+        pipe = client.pipeline(transaction=True)
+        pipe.smembers(pending)
+        pipe.delete(pending)
+        members, _ = pipe.execute()
+    except Exception:
+        logger.warning("redis unavailable: %s pending ids not read", task, exc_info=True)
+        return []
+    return sorted(int(member) for member in members)
+
+
+def _send_coalesced(task: str, ids: list[int]) -> None:
+    client = redis_client()
+    if client is not None:
+        pending, scheduled = _coalesce_key(task, "pending"), _coalesce_key(task, "scheduled")
+        try:
+            pipe = client.pipeline(transaction=True)
+            pipe.sadd(pending, *ids)
+            pipe.expire(pending, COALESCE_SET_TTL)
+            pipe.set(scheduled, 1, nx=True, ex=COALESCE_FLAG_TTL)
+            first = pipe.execute()[2]
+        except Exception:
+            logger.warning("redis unavailable: %s sent with its ids", task, exc_info=True)
+        else:
+            if first and not send_task(task, countdown=COALESCE_DELAY):
+                # The broker is down: let the next change try to publish again (the ids wait in the set).
+                with contextlib.suppress(Exception):
+                    client.delete(scheduled)
+            return
+    send_task(task, ids=ids)
+
+
+def _coalesce_key(task: str, part: str) -> str:
+    return f"otklik:coalesce:{task}:{part}"
 
 
 def send_task(task: str, *, countdown: float | None = None, **kwargs: Any) -> bool:

@@ -39,7 +39,7 @@ from appeals.services.history import person_of
 from core import worktime
 from core.access import SYSTEM, Actor, scope_for
 from core.errors import Refused
-from core.outbox import send_after_commit
+from core.outbox import send_coalesced_after_commit
 from publics.models import Region, Role
 from ratings import histogram
 from ratings.models import DayKind, RatingKind, RatingSnapshot, Rollup, RollupState, WorkDay
@@ -52,6 +52,8 @@ _KEYS_PER_STATEMENT = 200
 # The catch-up rescans this many history ids below its watermark: an event inserted with a lower id may commit
 # after a higher one (two transactions), and re-rolling a few keys twice costs nothing but a little time.
 WATERMARK_LOOKBACK = 1000
+# Queued on commit of every change of an appeal, coalesced (see rollups_queue_reroll).
+REROLL_TASK = "ratings.tasks.reroll_appeals"
 _HOUR_US = 3_600_000_000
 _DAY_US = 86_400_000_000
 
@@ -511,8 +513,9 @@ def rollups_queue_reroll(records: Sequence) -> None:
     if not records or not isinstance(records[0], AppealEvent):
         return  # replies always come with an event of their own
     # No outbox row: the history is the durable record, and `rollups_catch_up` re-rolls past its watermark
-    # whatever a lost send missed. This runs for every new appeal, so it writes nothing more per request.
-    send_after_commit("ratings.tasks.reroll_appeals", appeal_ids=sorted({record.appeal_id for record in records}))
+    # whatever a lost send missed. This runs for every new appeal, so it writes nothing more per request, and a
+    # burst of changes is rolled by one task (core.outbox's coalescing: one Redis round trip per change).
+    send_coalesced_after_commit(REROLL_TASK, (record.appeal_id for record in records))
 
 
 def rollups_reroll_appeals(*, appeal_ids: Iterable[int], now: dt.datetime | None = None) -> int:

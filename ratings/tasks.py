@@ -2,13 +2,16 @@
 
 from celery import shared_task
 
+from core import outbox
 from ratings import services
 
 
-@shared_task(name="ratings.tasks.reroll_appeals", acks_late=True)
-def reroll_appeals(appeal_ids: list[int]) -> int:
-    """Queued on commit of every change of an appeal (through the outbox): its page and day are rolled again."""
-    return services.rollups_reroll_appeals(appeal_ids=appeal_ids)
+@shared_task(name=services.REROLL_TASK, acks_late=True)
+def reroll_appeals(ids: list[int] | None = None, appeal_ids: list[int] | None = None) -> int:
+    """Queued on commit of changes of appeals, coalesced: the pages and days of every appeal changed since the
+    last run are rolled again. `ids` come when Redis is not used; `appeal_ids` from messages queued before."""
+    pending = outbox.take_coalesced(services.REROLL_TASK)
+    return services.rollups_reroll_appeals(appeal_ids=sorted({*(ids or ()), *(appeal_ids or ()), *pending}))
 
 
 @shared_task(name="ratings.tasks.rollups_catch_up", acks_late=True)
