@@ -270,14 +270,12 @@ def remember_membership_rows(user: Any, rows: list[tuple] | None) -> None:
     user._otklik_membership_rows = rows
 
 
-def _membership_rows(user: Any) -> list[tuple]:
+def membership_rows(user: Any) -> list[tuple]:
     """The user's memberships as plain tuples, cached: every API request needs them, they rarely change.
 
     publics.signals drops the entry whenever a membership of the user is saved or deleted, so a granted or
     revoked role takes effect on the next request; the expiry only bounds what a missed signal could cost.
     """
-    from publics.models import Membership
-
     rows = getattr(user, "_otklik_membership_rows", None)  # read from the cache in this request already
     if rows is not None:
         return rows
@@ -288,6 +286,8 @@ def _membership_rows(user: Any) -> list[tuple]:
         logger.warning("memberships cache unavailable; reading the database", exc_info=True)
         rows = None
     if rows is None:
+        from publics.models import Membership
+
         rows = list(
             Membership.objects.filter(user=user).values_list(
                 "role", "region_id", "organization_id", "page_id", "can_view_personal_data"
@@ -338,7 +338,7 @@ def _build_scope(user: Any) -> Scope:
     read_all = manage_all = False
     roles: set[str] = set()
     personal_data = False
-    rows = _membership_rows(user)
+    rows = membership_rows(user)
     for role, region_id, organization_id, page_id, can_view_personal_data in rows:
         roles.add(role)
         if role == Role.FEDERAL_ADMIN:

@@ -10,6 +10,8 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self) -> None:
+        from core import signals  # noqa: F401  (cache invalidation receivers)
+
         # The embedded (filesystem) broker needs its folder before the first task is sent.
         if settings.CELERY_BROKER_URL.startswith("filesystem://"):
             options = settings.CELERY_BROKER_TRANSPORT_OPTIONS

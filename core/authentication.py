@@ -6,14 +6,20 @@ simply go on and be let in by its first hit. Requests without a token are not co
 logins (django-axes locks those out). The counts live in Django's cache; when the cache is down the check is
 skipped (it fails open) rather than taking authentication down with it.
 
-The count is read after the token is looked up, in the same round trip to the cache as the user's memberships
-(core.access), which nearly every API request needs next: one round trip instead of two. The answers are the
-same as checking first: from a locked-out address every token gets 429, a failure is not counted on top.
+A valid token's user and memberships are cached under a digest of the token (never the token itself), read in
+the same round trip to the cache as the failure count: an API request with a known token costs no query for
+its caller. The entry is dropped when the token is deleted, when its user is saved (deactivated, say) and when
+one of the user's memberships changes (core.signals, publics.signals), so a revoked token or role is refused on
+the next request; the expiry (a minute) only bounds what a missed signal (a bulk UPDATE) or a revocation racing
+a request could cost. When the cache is
+down every request reads the database, as DRF's TokenAuthentication does.
 """
 
+import hashlib
 import logging
 
 from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -22,6 +28,10 @@ from rest_framework.authentication import TokenAuthentication, get_authorization
 from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
 logger = logging.getLogger(__name__)
+
+# How long a valid token's user and memberships stay cached. Short: it also bounds a revocation that races a
+# request reading the token at that moment (the request may cache what it read just after the signal dropped it).
+TOKEN_CACHE_SECONDS = 60
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -71,27 +81,64 @@ class FailedTokenThrottle(SimpleRateThrottle):
         return len(self.history) == self.num_requests
 
 
+def token_cache_key(key: str) -> str:
+    """Where a token's user and memberships are cached: a digest, so the cache never holds a usable token."""
+    return "otklik:token:" + hashlib.sha256(key.encode()).hexdigest()
+
+
+def forget_cached_tokens(user_id: int) -> None:
+    """Drop the cached entries of the user's tokens (the user or its memberships changed)."""
+    from rest_framework.authtoken.models import Token
+
+    keys = [token_cache_key(key) for key in Token.objects.filter(user_id=user_id).values_list("key", flat=True)]
+    if keys:
+        try:
+            cache.delete_many(keys)
+        except Exception:
+            logger.warning("cache unavailable: cached tokens of user %s not dropped", user_id, exc_info=True)
+
+
 class ThrottledTokenAuthentication(TokenAuthentication):
     def authenticate(self, request):
         header = get_authorization_header(request).split()
         if not header or header[0].lower() != self.keyword.lower().encode():
             return None  # no token presented: nothing to count
+        self._request = request
+        return super().authenticate(request)  # checks the header's form, then authenticate_credentials
+
+    def authenticate_credentials(self, key):
+        from core.access import remember_membership_rows
+
+        request = self._request
         counter = FailedTokenThrottle()
+        entry_key = token_cache_key(key)
+        available = self._wait(counter, request, also=(entry_key,))
+        entry = counter.fetched.get(entry_key)
+        if entry is not None:
+            user, rows = entry
+            remember_membership_rows(user, rows)
+            return user, self.get_model()(key=key, user=user)
         try:
-            result = super().authenticate(request)  # one query: the token with its user (select_related)
+            user, token = super().authenticate_credentials(key)  # one query: the token with its user
         except exceptions.AuthenticationFailed:
-            if self._wait(counter, request) is not False:
+            if available:
                 self._count_failure(counter, request)
             raise
-        if result is not None:
-            # Here, not at the top: core.access imports core.errors, which imports DRF, which imports this module.
-            from core.access import memberships_cache_key, remember_membership_rows
+        self._remember(entry_key, user, available)
+        return user, token
 
-            user = result[0]
-            key = memberships_cache_key(user.pk)
-            self._wait(counter, request, also=(key,))
-            remember_membership_rows(user, counter.fetched.get(key))
-        return result
+    @staticmethod
+    def _remember(entry_key: str, user, available: bool) -> None:
+        from core.access import membership_rows, remember_membership_rows
+
+        rows = membership_rows(user)  # their own cache entry, else the database
+        remember_membership_rows(user, rows)
+        if not available:
+            return  # the cache is down: do not wait for it twice
+        try:
+            cache.set(entry_key, (user, rows), TOKEN_CACHE_SECONDS)
+        except Exception:
+            logger.warning("cache unavailable: token not cached", exc_info=True)
 
     def _wait(self, counter: FailedTokenThrottle, request, also: tuple[str, ...] = ()) -> bool:
         """Raise 429 when the address is locked out; False when the counts are unavailable (the cache is down:

@@ -132,13 +132,16 @@ def test_with_the_cache_down_the_token_throttle_fails_open(api, world, small_lim
     assert valid.status_code == 200
 
 
-def test_a_valid_token_reads_its_failure_count_and_memberships_in_one_round_trip(api, world, monkeypatch):
+def test_a_known_token_costs_one_round_trip_to_the_cache_and_no_query(api, world, monkeypatch):
     from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
 
     from core.access import memberships_cache_key
+    from core.authentication import token_cache_key
 
     token = token_for(world.operator_a)
-    assert api.get("/api/v1/appeals/", HTTP_AUTHORIZATION=f"Token {token}").status_code == 200  # caches them
+    assert api.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {token}").status_code == 200  # caches the token
     reads: list[tuple[str, object]] = []
     get, get_many = cache.get, cache.get_many
     monkeypatch.setattr(
@@ -148,7 +151,39 @@ def test_a_valid_token_reads_its_failure_count_and_memberships_in_one_round_trip
         cache, "get_many", lambda keys, *a, **k: reads.append(("get_many", tuple(keys))) or get_many(keys, *a, **k)
     )
 
-    assert api.get("/api/v1/appeals/", HTTP_AUTHORIZATION=f"Token {token}").status_code == 200
-    key = memberships_cache_key(world.operator_a.pk)
-    assert [read for read in reads if read[0] == "get_many"] == [("get_many", ("throttle_failed_token_127.0.0.1", key))]
-    assert ("get", key) not in reads
+    with CaptureQueriesContext(connection) as queries:
+        response = api.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {token}")
+    assert response.status_code == 200
+    assert response.json()["username"] == world.operator_a.username
+    # (Django's local-memory cache answers get_many with a get per key: only the round trips to Redis count.)
+    assert [read for read in reads if read[0] == "get_many"] == [
+        ("get_many", ("throttle_failed_token_127.0.0.1", token_cache_key(token)))
+    ]
+    assert not [q for q in queries.captured_queries if "authtoken_token" in q["sql"]]
+    assert ("get", memberships_cache_key(world.operator_a.pk)) not in reads  # the scope came with the token
+    assert token not in token_cache_key(token)  # the cache never holds a usable token
+
+
+def test_a_revoked_token_a_deactivated_user_and_a_changed_role_take_effect_on_the_next_request(api, world):
+    from rest_framework.authtoken.models import Token
+
+    from publics.models import Membership
+
+    def me(token):
+        return api.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Token {token}")
+
+    token = token_for(world.operator_a)
+    assert me(token).status_code == 200 and me(token).status_code == 200  # the second from the cache
+    Token.objects.filter(key=token).get().delete()
+    assert me(token).status_code == 401
+
+    token = token_for(world.operator_b)
+    assert me(token).status_code == 200
+    world.operator_b.is_active = False
+    world.operator_b.save()
+    assert me(token).status_code == 401
+
+    token = token_for(world.analyst_x)
+    assert me(token).json()["roles"] == ["analyst"]
+    Membership.objects.filter(user=world.analyst_x).delete()
+    assert me(token).json()["roles"] == []
