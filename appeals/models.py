@@ -427,7 +427,9 @@ class AppealEvent(models.Model):
     appeals/services/history.py computes both, `manage.py verify_history` checks them.
     """
 
-    appeal = models.ForeignKey(Appeal, models.PROTECT, related_name="events", verbose_name=_("appeal"))
+    # No index of its own: appeal_event_history_idx (appeal, created_at) serves look-ups by appeal, and every
+    # event written would pay for a second one.
+    appeal = models.ForeignKey(Appeal, models.PROTECT, related_name="events", db_index=False, verbose_name=_("appeal"))
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("actor")
     )
@@ -480,7 +482,8 @@ class ReplyKind(models.TextChoices):
 class Reply(models.Model):
     """A public reply or an internal note; append-only and hash-chained per appeal like `AppealEvent`."""
 
-    appeal = models.ForeignKey(Appeal, models.PROTECT, related_name="replies", verbose_name=_("appeal"))
+    # Served by reply_appeal_time_idx (appeal, created_at), as the events' look-ups by appeal.
+    appeal = models.ForeignKey(Appeal, models.PROTECT, related_name="replies", db_index=False, verbose_name=_("appeal"))
     kind = models.CharField(_("kind"), max_length=8, choices=ReplyKind.choices)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, null=True, related_name="+", verbose_name=_("author")

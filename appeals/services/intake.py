@@ -6,13 +6,13 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from appeals import sla
 from appeals.models import Appeal, AppealKind, Category, EventAction, Status
-from appeals.services.history import history_append, history_event
+from appeals.services.history import history_event, history_insert_with_appeal
 from core.access import Actor, require_push
 from publics.models import Organization, Page
 
@@ -97,17 +97,15 @@ def appeal_create(
     try:
         # No look-up first: a new event (the common case) costs one INSERT, and a delivery seen before loses on
         # the unique constraint, also when two deliveries race, and reads the winner's row.
-        with transaction.atomic():
-            appeal.save()
-            created = history_event(
-                appeal,
-                actor=actor,
-                action=EventAction.CREATED,
-                at=now,
-                to_status=Status.NEW,
-                data={"policy": appeal.policy_id, "channel": appeal.channel},
-            )
-            history_append([created], first=True)
+        created = history_event(
+            appeal,
+            actor=actor,
+            action=EventAction.CREATED,
+            at=now,
+            to_status=Status.NEW,
+            data={"policy": appeal.policy_id, "channel": appeal.channel},
+        )
+        history_insert_with_appeal(appeal, created)
     except IntegrityError:
         existing = Appeal.objects.filter(page=page, external_id=data.external_id).order_by().first()
         if existing is None or not data.external_id:

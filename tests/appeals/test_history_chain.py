@@ -161,3 +161,67 @@ def test_the_application_role_may_insert_and_read_history_but_not_wipe_or_unprot
 def test_grant_app_role_refuses_a_superuser(world):
     with pytest.raises(CommandError, match="superuser"):
         call_command("grant_app_role", connection.settings_dict["USER"] or "root", stdout=StringIO())
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"policy": 1, "channel": "comment"},
+        {"channel": 'Ответ «в кавычках» "и" \\ обратная черта\n\t\x01 😀', "appeal": 5, "nested": {"appeal": [1, 2]}},
+    ],
+)
+def test_the_one_statement_intake_stores_the_hash_that_verify_history_recomputes(world, data):
+    """PostgreSQL computes the first event's hash from the canonical text around the new id: byte for byte
+    the hash Python computes, whatever the text (quotes, escapes, non-ASCII, a key named "appeal" in the data)."""
+    from appeals.models import EventAction, Status
+    from appeals.services.history import event_hash, history_event, history_insert_with_appeal
+    from appeals.services.intake import AppealInput, appeal_build
+
+    page = world.page_a
+    appeal = appeal_build(
+        organization=page.organization,
+        page=page,
+        data=AppealInput(kind="message", channel="comment", text="Текст", received_at=RECEIVED),
+        now=RECEIVED,
+    )
+    event = history_event(
+        appeal, actor=world.operator_a, action=EventAction.CREATED, at=RECEIVED, to_status=Status.NEW, data=data
+    )
+    history_insert_with_appeal(appeal, event)
+    stored = AppealEvent.objects.get(pk=event.pk)
+    assert stored.appeal_id == appeal.pk and stored.data == data and stored.previous_hash == ""
+    assert stored.hash == event_hash(stored, "") == event.hash
+    assert _verify() == ""
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_the_intake_statement_inserts_the_appeal_as_django_would():
+    """The appeal's part of the one-statement intake is the INSERT Django compiles for save()."""
+    from django.db.models.sql import InsertQuery
+
+    from appeals.models import Appeal
+    from appeals.services.history import intake_statement
+
+    sql, fields, _ = intake_statement()
+    query = InsertQuery(Appeal)
+    query.insert_values(list(fields), [Appeal()])
+    compiler = query.get_compiler(connection=connection)
+    compiler.returning_fields = [Appeal._meta.pk]
+    [(django_sql, _)] = compiler.as_sql()
+    assert sql.startswith(f"WITH new_appeal AS ({django_sql}) INSERT INTO ")
+    assert set(fields) == {f for f in Appeal._meta.concrete_fields if not f.primary_key}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_delivery_seen_before_inside_a_callers_transaction_leaves_that_transaction_usable(world):
+    from appeals.models import Appeal
+    from tests.factories import make_appeal as intake
+
+    first = intake(world.page_a, received_at=RECEIVED, external_id="seen-before")
+    with transaction.atomic():
+        again = intake(world.page_a, received_at=RECEIVED, external_id="seen-before")
+        assert again.pk == first.pk
+        assert Appeal.objects.filter(external_id="seen-before").count() == 1  # the transaction still works
+    assert AppealEvent.objects.filter(appeal=first).count() == 1
