@@ -149,6 +149,13 @@ def history_insert_with_appeal(appeal: Appeal, event: AppealEvent) -> AppealEven
     return event
 
 
+def _column(field: models.Field) -> str:
+    """The field's column (a concrete field always has one; the stubs allow None)."""
+    if field.column is None:
+        raise TypeError(f"{field!r} has no column")
+    return field.column
+
+
 @functools.cache
 def intake_statement() -> tuple[str, tuple[models.Field, ...], tuple[models.Field, ...]]:
     """The statement of `history_insert_with_appeal` (PostgreSQL), built once per process, and the fields whose
@@ -162,13 +169,13 @@ def intake_statement() -> tuple[str, tuple[models.Field, ...], tuple[models.Fiel
     appeal_fields = tuple(f for f in appeal_meta.local_concrete_fields if not f.generated and f is not appeal_meta.pk)
     skipped = {"id", "appeal_id", "previous_hash", "hash"}
     event_fields = tuple(f for f in event_meta.concrete_fields if f.attname not in skipped)
-    names = ", ".join(quote(f.column) for f in appeal_fields)
+    names = ", ".join(quote(_column(f)) for f in appeal_fields)
     appeal_sql = (
         f"INSERT INTO {quote(appeal_meta.db_table)} ({names}) "  # noqa: S608
         f"VALUES ({', '.join(['%s'] * len(appeal_fields))}) "
-        f"RETURNING {quote(appeal_meta.db_table)}.{quote(appeal_meta.pk.column)}"
+        f"RETURNING {quote(appeal_meta.db_table)}.{quote(_column(appeal_meta.pk))}"
     )
-    columns = [*(quote(f.column) for f in event_fields), "appeal_id", "previous_hash", "hash"]
+    columns = [*(quote(_column(f)) for f in event_fields), "appeal_id", "previous_hash", "hash"]
     values = [
         *(["%s"] * len(event_fields)),
         "new_appeal.id",
