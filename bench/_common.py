@@ -45,6 +45,39 @@ def setup_django(url: str, settings_module: str = "config.settings.production") 
     call_command("migrate", verbosity=0, interactive=False)
 
 
+BENCH_REDIS_URL = "redis://127.0.0.1:6379/14"
+
+
+def production_redis() -> bool:
+    """Use Redis for the cache and the broker as production does: REDIS_URL, or else the local server's database
+    14 (emptied by `release_bench_redis`). Without one, say that the figures are not production's. True when the
+    bench chose database 14 itself."""
+    if os.environ.get("REDIS_URL"):
+        print(f"Redis: {os.environ['REDIS_URL']} (cache and broker, as deployed)")
+        return False
+    import redis
+
+    try:
+        redis.Redis.from_url(BENCH_REDIS_URL, socket_connect_timeout=0.5).ping()
+    except redis.RedisError:
+        print(
+            "REDIS_URL is not set and no Redis answers on 127.0.0.1:6379: the tasks go to the filesystem broker and "
+            "the cache is per process, which is not what production measures."
+        )
+        return False
+    os.environ["REDIS_URL"] = BENCH_REDIS_URL
+    print(f"Redis: {BENCH_REDIS_URL} (cache and broker, as deployed; REDIS_URL was not set)")
+    return True
+
+
+def release_bench_redis(chosen: bool) -> None:
+    """Empty the Redis database that `production_redis` chose (tasks nobody consumes, cached entries)."""
+    if chosen:
+        import redis
+
+        redis.Redis.from_url(BENCH_REDIS_URL).flushdb()
+
+
 def machine_load() -> str:
     one, five, _ = os.getloadavg()
     return f"{os.cpu_count()} cores, load average {one:.1f} over 1 min, {five:.1f} over 5 min"

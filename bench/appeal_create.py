@@ -43,7 +43,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from bench._common import add_server_arguments, database_url_or_exit, ensure_database, machine_load, setup_django
+from bench._common import (
+    add_server_arguments,
+    database_url_or_exit,
+    ensure_database,
+    machine_load,
+    production_redis,
+    release_bench_redis,
+    setup_django,
+)
 
 TARGET_SHARE = 0.40
 DEFAULT_DATABASE_URL = "postgres://root@127.0.0.1:5432/otklik_bench"
@@ -429,6 +437,7 @@ def main() -> None:
         "bench.appeal_create needs PostgreSQL (production runs on it; SQLite's one writer would serialise the "
         "clients).",
     )
+    chosen_redis = production_redis()
     ensure_database(url)
     setup_django(url, settings_module="bench.settings_bench")
     from bench._server import gunicorn_server
@@ -488,6 +497,7 @@ def main() -> None:
     if args.profile == "always" or (args.profile == "auto" and ratio < TARGET_SHARE):
         profile_request_path(seeded.token, seeded.page_id, prefix, requests=200)
     empty_appeal_tables(url)
+    release_bench_redis(chosen_redis)
 
 
 if __name__ == "__main__":

@@ -15,8 +15,8 @@ Part 2, in process: the stored events of part 1 processed into appeals by one wo
 by calling the intake service directly (`appeals.services.appeal_create`), which processing wraps.
 
 Needs PostgreSQL (DATABASE_URL, default postgres://root@127.0.0.1:5432/otklik_bench) and should have a Redis
-broker (REDIS_URL): without it Celery's filesystem transport writes a file per task, which is not what
-production measures. The tasks sent land on the `webhooks` queue, which no worker consumes here; the queue is
+broker (REDIS_URL; unset, the local server's database 14 is used and emptied after the run): without one
+Celery's filesystem transport writes a file per task, which is not what production measures. The tasks sent land on the `webhooks` queue, which no worker consumes here; the queue is
 purged after the run. The appeal and connector tables are emptied before and after (bench databases only).
 Benchmarks are not tests: this prints its figures and the target, and never fails on timing.
 """
@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import os
 import secrets
 import statistics
 import threading
@@ -34,7 +33,14 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from bench._common import database_url_or_exit, ensure_database, machine_load, setup_django
+from bench._common import (
+    database_url_or_exit,
+    ensure_database,
+    machine_load,
+    production_redis,
+    release_bench_redis,
+    setup_django,
+)
 
 TARGET_SHARE = 0.60
 DEFAULT_DATABASE_URL = "postgres://root@127.0.0.1:5432/otklik_bench"
@@ -251,8 +257,7 @@ def main() -> None:
     args = parser.parse_args()
 
     url = database_url_or_exit(DEFAULT_DATABASE_URL, "bench.webhooks needs PostgreSQL.")
-    if not os.environ.get("REDIS_URL"):
-        print("REDIS_URL is not set: the tasks go to the filesystem broker, slower than production's Redis.")
+    chosen_redis = production_redis()
     ensure_database(url)
     setup_django(url, settings_module="bench.settings_bench")
     from bench._server import gunicorn_server
@@ -314,6 +319,7 @@ def main() -> None:
     purge_queue()
     processing_rate(seeded.page_id, args.events)
     empty_tables(url)
+    release_bench_redis(chosen_redis)
 
 
 if __name__ == "__main__":
