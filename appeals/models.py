@@ -351,6 +351,21 @@ class Appeal(models.Model):
             models.Index(fields=["due_at", "id"], name="appeal_due_idx"),
             models.Index(fields=["region", "due_at", "id"], name="appeal_region_due_idx"),
             models.Index(fields=["organization", "due_at", "id"], name="appeal_org_due_idx"),
+            # The queue (open appeals, nearest deadline first, none last) of the federation, a region and an
+            # organisation: partial, so a scope's open appeals are read in order without walking its closed ones
+            # (they have no deadline, so they sit after the open ones in the indexes above, where an organisation
+            # with fewer open appeals than a page would be walked to its end), and counted off the index alone.
+            models.Index(fields=["due_at", "id"], condition=Q(status__in=OPEN_STATUSES), name="appeal_open_due_idx"),
+            models.Index(
+                fields=["region", "due_at", "id"],
+                condition=Q(status__in=OPEN_STATUSES),
+                name="appeal_open_region_due_idx",
+            ),
+            models.Index(
+                fields=["organization", "due_at", "id"],
+                condition=Q(status__in=OPEN_STATUSES),
+                name="appeal_open_org_due_idx",
+            ),
             # Lists by SLA state (breached, at risk, ...) in their default order; with the running deadline in it,
             # a state's count (`sla_state_q`: the stored state, or a passed deadline) is read off the index alone.
             models.Index(
