@@ -18,20 +18,21 @@ from django.db.models import F, Q
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import path
 from django.utils import timezone
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from unfold.admin import ModelAdmin as UnfoldModelAdmin
 
 from appeals import selectors
 from appeals.actions import ACTIONS
-from appeals.models import Appeal, Transition
+from appeals.models import Appeal, Channel, Status, Transition
 from core.access import Grant, ScopeKeys, managers_q, scope_for
 from core.admin import Gender, Grammar, ScopedModelAdmin
 from core.errors import ApplicationError
 from core.pagination import CappedCountPaginator
 from desk import filters, views
-from desk.presentation import local_time, sla_badge, zone_of
-from publics.models import Organization
+from desk.presentation import label, local_time, sla_badge, span, zone_of
+from desk.templatetags import desk_queue
+from publics.models import Organization, Platform
 
 PLATFORM_MARKS = {"vk": "VK", "ok": "OK", "max": "MAX", "telegram": "TG"}
 BULK_LIMIT = 500  # appeals changed by one bulk action at most: each goes through its service
@@ -138,6 +139,10 @@ class AppealAdmin(ScopedModelAdmin):
 
     # Columns ----------------------------------------------------------------------------------------------------
 
+    @admin.display(description=UnfoldModelAdmin.action_checkbox.short_description)  # type: ignore[attr-defined]
+    def action_checkbox(self, appeal: Appeal) -> str:
+        return desk_queue.row_checkbox(appeal.pk)
+
     @admin.display(description="№", ordering="id")
     def number(self, appeal: Appeal) -> str:
         return str(appeal.pk)
@@ -145,46 +150,41 @@ class AppealAdmin(ScopedModelAdmin):
     @admin.display(description=_("platform"))
     def platform_mark(self, appeal: Appeal) -> str:
         if not appeal.page_id:
-            return format_html('<span class="desk-platform" title="{}">✉</span>', appeal.get_channel_display())
+            return span("desk-platform", "✉", title=label(Channel, appeal.channel))
         platform = appeal.page.platform
-        return format_html(
-            '<span class="desk-platform desk-platform--{}" title="{}">{}</span>',
-            platform,
-            appeal.page.get_platform_display(),
+        return span(
+            f"desk-platform desk-platform--{platform}",
             PLATFORM_MARKS.get(platform, platform[:3].upper()),
+            title=label(Platform, platform),
         )
 
     @admin.display(description=_("page"))
     def page_title(self, appeal: Appeal) -> str:
         title = appeal.page.title if appeal.page_id else appeal.organization.name
-        return format_html('<span class="desk-clip desk-clip--page" title="{}">{}</span>', title, title)
+        return span("desk-clip desk-clip--page", title, title=title)
 
     @admin.display(description=_("text"))
     def excerpt(self, appeal: Appeal) -> str:
         text = " ".join(appeal.text.split())
         short = text if len(text) <= 90 else text[:89] + "…"
-        return format_html('<span class="desk-clip desk-clip--text" title="{}">{}</span>', text[:300], short)
+        return span("desk-clip desk-clip--text", short, title=text[:300])
 
     @admin.display(description=_("category"))
     def topic(self, appeal: Appeal) -> str:
         if appeal.category_id is None:
             return "—"
-        return format_html(
-            '<span class="desk-clip desk-clip--topic" title="{}">{}</span>', appeal.category.name, appeal.category.name
-        )
+        return span("desk-clip desk-clip--topic", appeal.category.name, title=appeal.category.name)
 
     @admin.display(description=_("status"), ordering="status")
     def status_label(self, appeal: Appeal) -> str:
-        return format_html(
-            '<span class="desk-status desk-status--{}">{}</span>', appeal.status, appeal.get_status_display()
-        )
+        return span(f"desk-status desk-status--{appeal.status}", label(Status, appeal.status))
 
     @admin.display(description=_("assignee"))
     def assignee_name(self, appeal: Appeal) -> str:
         if appeal.assignee_id is None:
             return "—"
         name = appeal.assignee.get_full_name() or appeal.assignee.username
-        return format_html('<span class="desk-clip desk-clip--person" title="{}">{}</span>', name, name)
+        return span("desk-clip desk-clip--person", name, title=name)
 
     @admin.display(description=_("deadline"), ordering=F("due_at").asc(nulls_last=True))
     def sla(self, appeal: Appeal) -> str:
