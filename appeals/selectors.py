@@ -38,6 +38,19 @@ def appeals_visible_to(user: Actor, *, mode: Mode = "read") -> QuerySet[Appeal]:
     return appeals
 
 
+def appeals_queue_visible_to(user: Actor) -> QuerySet[Appeal]:
+    """Appeals the user may see, joined for a queue's rows only: the page, the organisation with its region (the
+    local time), the assignee and the category. None of `appeals_visible_to`'s other joins and subqueries, which
+    a row of the queue never shows and which, on a table of millions, cost the planner more than the rows cost to
+    read (nine joined tables: ~18 ms of planning against ~1 ms of execution for 50 rows)."""
+    scope = scope_for(user)
+    return (
+        Appeal.objects.filter(scope.filter_q(region="region_id", organization="organization_id", page="page_id"))
+        .select_related("organization__region", "page", "assignee", "category")
+        .defer("search_vector")
+    )
+
+
 def appeals_in_state(queryset: QuerySet[Appeal], states: list[str], *, now: dt.datetime) -> QuerySet[Appeal]:
     """Appeals whose SLA state as of `now` is one of `states`."""
     condition = Q()

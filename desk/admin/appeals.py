@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from unfold.admin import ModelAdmin as UnfoldModelAdmin
+from unfold.views import ChangeList
 
 from appeals import selectors
 from appeals.actions import ACTIONS
@@ -61,6 +62,15 @@ def colleagues_q(grant: Grant) -> Q:
     for page_id in grant.page_ids:
         condition |= managers_q(ScopeKeys(page_id=page_id))
     return condition
+
+
+class QueueChangeList(ChangeList):
+    """The queue lists from the queue's own selector (the rows' joins only); the appeal page and the actions keep
+    the admin's `get_queryset`, joined for everything the page shows."""
+
+    def get_queryset(self, request: HttpRequest, exclude_parameters=None):
+        self.root_queryset = selectors.appeals_queue_visible_to(request.user)
+        return super().get_queryset(request, exclude_parameters)
 
 
 @admin.register(Appeal)
@@ -114,6 +124,9 @@ class AppealAdmin(ScopedModelAdmin):
     def get_queryset(self, request: HttpRequest):
         # The selector's own select_related makes Django ignore list_select_related: join the rest here.
         return selectors.appeals_visible_to(request.user).select_related("assignee", "category")
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any):
+        return QueueChangeList
 
     def get_search_results(self, request: HttpRequest, queryset, search_term: str):
         # The selector's search: author names are searched only for users who may see them.
