@@ -6,7 +6,7 @@ from django.utils.translation import pgettext_lazy
 from unfold.admin import ModelAdmin, TabularInline
 
 from core.access import Scope, scope_for
-from core.admin import Gender, Grammar, GrammaticalAdminMixin, ScopedModelAdmin
+from core.admin import Gender, Grammar, GrammaticalAdminMixin, ScopedModelAdmin, ScopedRelatedFilter
 from publics import selectors, services
 from publics.models import AudienceSnapshot, Membership, Organization, Page, Region
 
@@ -76,7 +76,7 @@ class OrganizationAdmin(ScopedModelAdmin):
     grammar = Grammar(Gender.FEMININE, pgettext_lazy("accusative", "organization"))
     visible = staticmethod(selectors.organizations_visible_to)
     list_display = ["name", "short_name", "kind", "region", "inn"]
-    list_filter = ["kind", "region__federal_district", "region"]
+    list_filter = ["kind", "region__federal_district", ("region", ScopedRelatedFilter)]
     search_fields = ["name", "short_name", "inn", "ogrn"]
     autocomplete_fields = ["parent"]
     list_select_related = ["region"]
@@ -109,7 +109,7 @@ class PageAdmin(ScopedModelAdmin):
     visible = staticmethod(selectors.pages_visible_to)
     form = PageSecretsForm
     list_display = ["title", "platform", "platform_id", "organization", "verified", "category", "is_active"]
-    list_filter = ["platform", "verified", "category", "is_active", "organization__region"]
+    list_filter = ["platform", "verified", "category", "is_active", ("organization__region", ScopedRelatedFilter)]
     search_fields = ["title", "platform_id", "url", "organization__name"]
     autocomplete_fields = ["organization"]
     list_select_related = ["organization"]
@@ -148,7 +148,7 @@ class AudienceSnapshotAdmin(ScopedModelAdmin):
 class MembershipAdmin(GrammaticalAdminMixin, ModelAdmin):
     grammar = Grammar(Gender.NEUTER)
     list_display = ["user", "role", "organization", "region", "page", "can_view_personal_data"]
-    list_filter = ["role", "region"]
+    list_filter = ["role", ("region", ScopedRelatedFilter)]
     search_fields = ["user__username", "user__email", "organization__name"]
     autocomplete_fields = ["user", "organization", "page"]
     list_select_related = ["user", "organization", "region", "page"]

@@ -350,6 +350,21 @@ def test_an_operator_is_not_offered_to_add_organisations(client, world):
     assert client.get("/admin/publics/organization/add/").status_code == 403
 
 
+def _region_filter_choices(response) -> list[str] | None:
+    """The names offered by the list's region filter, or None when it is not shown."""
+    spec = next((spec for spec in response.context["cl"].filter_specs if spec.title == "регион"), None)
+    return None if spec is None or not spec.has_output() else sorted(str(name) for _pk, name in spec.lookup_choices)
+
+
+def test_region_filters_offer_only_the_users_regions(client, world):
+    client.force_login(world.operator_a)  # one organisation, one region: no region filter at all
+    assert _region_filter_choices(client.get("/admin/publics/organization/")) is None
+    assert _region_filter_choices(client.get("/admin/publics/page/")) is None
+    client.force_login(world.admin)  # the regions that have organisations, not all 89
+    assert _region_filter_choices(client.get("/admin/publics/organization/")) == ["Калининградская область", "Москва"]
+    assert _region_filter_choices(client.get("/admin/publics/page/")) == ["Калининградская область", "Москва"]
+
+
 def test_operators_manage_their_own_templates_only(client, world):
     client.force_login(world.operator_a)
     response = client.post(
