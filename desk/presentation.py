@@ -10,7 +10,7 @@ from html import escape
 from django.db import models
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from appeals import sla
 from appeals.models import Appeal, SlaState
@@ -18,7 +18,7 @@ from appeals.models import Appeal, SlaState
 # Short labels for the queue's badge (the model's labels are the long ones: «срок соблюдён»).
 BADGE_LABELS = {
     SlaState.ON_TRACK: gettext_lazy("on time"),
-    SlaState.AT_RISK: gettext_lazy("at risk"),
+    SlaState.AT_RISK: pgettext_lazy("SLA badge", "at risk"),  # the state's own label is the long one
     SlaState.BREACHED: gettext_lazy("overdue"),
     SlaState.MET: gettext_lazy("done"),
     SlaState.PAUSED: gettext_lazy("paused"),

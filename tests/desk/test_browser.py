@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
+from appeals import services
 from appeals.models import Appeal
 from desk.models import ResponseTemplate
 from tests.conftest import NO_SKIP
@@ -126,6 +127,15 @@ def test_the_queue_has_no_horizontal_scroll_at_1366_with_long_texts(browser, liv
         make_appeal(
             world.page_a, text="Очень длинное обращение " * 20 + str(n), author_name="Константин Константинопольский"
         )
+    # The longest labels: «ожидание ответа гражданина» (status) and «под угрозой» with a long overdue time.
+    waiting = make_appeal(world.page_a, text="Ждём ответа")
+    services.appeal_wait(actor=world.operator_a, appeal_id=waiting.pk, reason="Уточнить адрес")
+    Appeal.objects.filter(pk=make_appeal(world.page_a).pk).update(
+        sla_state="at_risk", sla_warn_from=timezone.now() - dt.timedelta(hours=1)
+    )
+    Appeal.objects.filter(pk=make_appeal(world.page_a).pk).update(
+        sla_state="breached", due_at=timezone.now() - dt.timedelta(days=19, hours=23, minutes=59)
+    )
     page = log_in(browser, live_server, world.admin, width=1366, height=768)
     page.goto(f"{live_server.url}/admin/appeals/appeal/")
     table = page.locator("#result_list")
