@@ -15,6 +15,9 @@ How rows stay current:
   so anything the on-commit path missed is picked up;
 - a change of the calendar rebuilds the working-day table and re-rolls the appeals whose times span the dates
   that changed (checked by a fingerprint of the overrides before every roll);
+- a change of an organisation's zone, region, kind or office hours (publics.hooks) queues
+  `ratings.tasks.reroll_organizations` on commit, which moves its appeals to its region and re-rolls all of
+  its rows;
 - `rollups_rebuild` (`manage.py rebuild_rollups --from --to`) recomputes any period.
 """
 
@@ -23,7 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,7 +42,7 @@ from appeals.services.history import person_of
 from core import worktime
 from core.access import SYSTEM, Actor, scope_for
 from core.errors import Refused
-from core.outbox import send_coalesced_after_commit
+from core.outbox import queue_after_commit, send_coalesced_after_commit
 from publics.models import Region, Role
 from ratings import histogram
 from ratings.models import DayKind, RatingKind, RatingSnapshot, Rollup, RollupState, WorkDay
@@ -54,6 +57,11 @@ _KEYS_PER_STATEMENT = 200
 WATERMARK_LOOKBACK = 1000
 # Queued on commit of every change of an appeal, coalesced (see rollups_queue_reroll).
 REROLL_TASK = "ratings.tasks.reroll_appeals"
+# Queued through the outbox on commit of a change of an organisation that its rollup rows depend on.
+REROLL_ORGANIZATIONS_TASK = "ratings.tasks.reroll_organizations"
+# What an organisation's rollup rows depend on: its zone (the local day of receipt), its region and kind (copied
+# onto the rows, which dashboards group and filter by) and its office hours (the working minutes).
+ORGANIZATION_FIELDS = frozenset({"timezone", "region", "kind", "office_opens_at", "office_closes_at"})
 _HOUR_US = 3_600_000_000
 _DAY_US = 86_400_000_000
 
@@ -528,6 +536,54 @@ def rollups_reroll_appeals(*, appeal_ids: Iterable[int], now: dt.datetime | None
         return _roll_keys(keys, now=now)
 
 
+def rollups_queue_organization_reroll(changes: Mapping[int, frozenset[str]]) -> None:
+    """publics.hooks listener: queue the re-roll of the organisations whose zone, region, kind or office hours
+    changed, on commit. Through the outbox (a row in the caller's transaction): no periodic pick-up would
+    repeat it if the send were lost, unlike the appeals' re-roll."""
+    ids = sorted(pk for pk, fields in changes.items() if fields & ORGANIZATION_FIELDS)
+    if ids:
+        queue_after_commit(REROLL_ORGANIZATIONS_TASK, organization_ids=ids)
+
+
+def rollups_reroll_organizations(*, organization_ids: Iterable[int], now: dt.datetime | None = None) -> int:
+    """Recompute every rollup row of the organisations' appeals, all days, in one statement per batch of
+    organisations; rows of local days (or regions) their appeals no longer fall on are removed, and the region
+    sums of the old and the new days rewritten. Returns the rows written. Idempotent.
+
+    Call after the appeals follow their organisation's region (appeals.services.appeals_follow_organizations):
+    a rollup row takes its region from its appeals.
+    """
+    now = now or timezone.now()
+    ids = sorted(set(organization_ids))
+    if not ids:
+        return 0
+    d = Dialect(connection.vendor)
+    written = 0
+    with transaction.atomic():
+        bounds = Appeal.objects.filter(organization_id__in=ids).aggregate(
+            first=Min("received_at"), last=Max("received_at")
+        )
+        days = [moment.date() for moment in bounds.values() if moment is not None]
+        first_year, last_year = _years_for(days, now)
+        keys = _sync_calendar(_state(), first_year=first_year, last_year=last_year, now=now)
+        with connection.cursor() as cursor:
+            _lock(cursor)
+            pairs: set[tuple[int, dt.date]] = set()
+            for start in range(0, len(ids), _KEYS_PER_STATEMENT):
+                chunk = ids[start : start + _KEYS_PER_STATEMENT]
+                where = f"organization_id IN ({', '.join(['%s'] * len(chunk))})"
+                pairs |= _region_days_of(cursor, where, chunk)  # the days and regions the rows may leave
+                cursor.execute(f"DELETE FROM ratings_rollup WHERE {where}", chunk)
+                select, params = _rollup_select(d, Q(organization_id__in=chunk), now, "1 = 1", [])
+                cursor.execute(f"INSERT INTO ratings_rollup ({_insert_columns()}) {select}", params)
+                written += max(cursor.rowcount, 0)
+                pairs |= _region_days_of(cursor, where, chunk)
+            _roll_region_days(cursor, pairs)
+        # What a calendar change since the last roll touched (the other rollers do the same).
+        written += _roll_keys(keys, now=now)
+    return written
+
+
 def _year_range(keys: Sequence[Key], now: dt.datetime) -> dict[str, int]:
     first, last = _years_for([key[2] for key in keys], now)
     return {"first_year": first, "last_year": last}
@@ -642,9 +698,11 @@ __all__ = [
     "rating_snapshots_store_defaults",
     "rollup_period_of_appeals",
     "rollups_catch_up",
+    "rollups_queue_organization_reroll",
     "rollups_queue_reroll",
     "rollups_rebuild",
     "rollups_reroll_appeals",
+    "rollups_reroll_organizations",
 ]
 
 
