@@ -57,6 +57,7 @@ objects keep their ``updated_at``.
 
 from __future__ import annotations
 
+import copy
 import csv
 import datetime as dt
 import io
@@ -77,6 +78,7 @@ from django.utils.translation import gettext as _
 from core.access import Actor, Scope, ScopeKeys, scope_for
 from core.errors import Conflict, Refused
 from core.validators import inn_is_valid, ogrn_is_valid
+from publics import hooks
 from publics.models import Organization, OrganizationKind, Page, PageCategory, Platform, Region
 
 # CSV column → model attribute. `parent_ogrn` is resolved to `parent` separately.
@@ -330,6 +332,7 @@ class _OrganizationGroup:
     unmatched: bool = False  # matching it to the registry failed (reported): not checked any further
     parent: _OrganizationGroup | Organization | None = None  # None: the file does not set it
     target: Organization | None = None  # the final state, once planned
+    before: Organization | None = None  # a copy of the stored row as it was, to tell what changed
     changed: bool = False
     links_new_parent: bool = False  # the parent is created by this file, so it is linked after inserting
 
@@ -814,6 +817,7 @@ class _RegistryImport:
         """Compute every object's final state and whether it changes; nothing is written here."""
         for group in self.organizations.values():
             target = group.target = group.stored or Organization()
+            group.before = copy.copy(group.stored)
             before = {name: getattr(target, name) for name in (*ORGANIZATION_COLUMNS.values(), "parent_id")}
             for column, attribute in ORGANIZATION_COLUMNS.items():
                 if column in group.values:
@@ -870,6 +874,13 @@ class _RegistryImport:
         for batch in _chunks([group.target for group in changed_groups], WRITE_BATCH):
             _update_stored(Organization, batch, _ORGANIZATION_WRITE_FIELDS)
             advance(len(batch))
+        hooks.organizations_changed(
+            {
+                group.target.pk: hooks.changed_fields(group.before, group.target, Organization.EDITABLE_FIELDS)
+                for group in changed_groups
+                if group.before is not None and group.target is not None
+            }
+        )
 
         for page in self.pages.values():
             page.target.organization_id = page.organization.target.pk

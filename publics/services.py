@@ -5,6 +5,7 @@ the API edge and the admin translate them once. An object outside the actor's re
 views look it up through a selector first, so a stranger gets 404 before any service runs.
 """
 
+import copy
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -14,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from core.access import Actor, require_manage, require_manage_region
+from publics import hooks
 from publics.models import AudienceSnapshot, Organization, Page, Region
 from publics.selectors import page_ids_visible_to
 
@@ -52,12 +54,18 @@ def organization_create(*, actor: Actor, data: Mapping[str, Any]) -> Organizatio
 
 
 def organization_update(*, actor: Actor, organization: Organization, data: Mapping[str, Any]) -> Organization:
+    """Change a stored organisation; the apps above react to what changed on commit (publics.hooks)."""
     _require_manage_organization(actor, organization)
     if "region" in data and data["region"].pk != organization.region_id:
         # Moving an organisation to another region needs the right over that region too.
         _require_manage_region(actor, data["region"])
+    before = copy.copy(organization)
     _apply(organization, data)
-    _save(organization)
+    with transaction.atomic():
+        _save(organization)
+        hooks.organizations_changed(
+            {organization.pk: hooks.changed_fields(before, organization, Organization.EDITABLE_FIELDS)}
+        )
     return organization
 
 

@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet, FullResultSet
+from django.db import connection
 from django.db.models import F, FloatField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Cast, Coalesce, NullIf, TruncMonth, TruncWeek
 from django.utils.translation import gettext as _
@@ -18,6 +20,7 @@ from publics.models import AudienceSnapshot, Organization, Page, Platform, Regio
 from ratings import histogram, ranking
 from ratings.models import RatingKind, RatingSnapshot, Rollup, RollupRegionDay, RollupRegionMonth, RollupState
 from ratings.services import COUNT_COLUMNS
+from ratings.sql import Dialect
 
 GROUPS = ("region", "organization", "page", "platform", "category", "day", "week", "month")
 INTERVALS = ("day", "week", "month")
@@ -100,16 +103,40 @@ def _whole_months(date_from: dt.date, date_to: dt.date) -> tuple[dt.date, dt.dat
     return first, last
 
 
-def _merged(querysets: Iterable[QuerySet]) -> list[dict[str, Any]]:
-    """Rows of several grouped querysets added up per key, ordered by key (empty keys last)."""
+def _merged(parts: Iterable[Iterable[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Rows of several grouped results added up per key, ordered by key (empty keys last)."""
     merged: dict[Any, dict[str, Any]] = {}
-    for queryset in querysets:
-        for row in queryset:
+    for part in parts:
+        for row in part:
             target = merged.setdefault(row["key"], {"key": row["key"]})
             for name, value in row.items():
                 if name != "key" and value is not None:
                     target[name] = (target.get(name) or 0) + value
     return [merged[key] for key in sorted(merged, key=lambda key: (key is None, key))]
+
+
+_MEASURE_COLUMNS = [*COUNT_COLUMNS, *(name for columns in _HISTOGRAM_COLUMNS.values() for name in columns)]
+# The ORM adds 548 Sum annotations one by one, each copying the annotation mask (quadratic in their number): that
+# cost more than the federation's year of region-and-month rows takes to sum (bench.rollups), so the coarse
+# path writes its SELECT list once, here, and lets the ORM compile only the filter.
+_MEASURE_SUMS_SQL = ", ".join(f'SUM("{name}") AS "{name}"' for name in _MEASURE_COLUMNS)
+
+
+def _summed(rows: QuerySet, key: str) -> list[dict[str, Any]]:
+    """The measure columns of the filtered rows of a Measures table summed per `key` (SQL over its columns)."""
+    compiler = rows.query.get_compiler(using=rows.db)
+    try:
+        where, params = compiler.compile(rows.query.where)
+    except EmptyResultSet:
+        return []
+    except FullResultSet:
+        where, params = "", []
+    table = connection.ops.quote_name(rows.model._meta.db_table)
+    sql = f"SELECT {key} AS key, {_MEASURE_SUMS_SQL} FROM {table} {'WHERE ' + where if where else ''} GROUP BY 1"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
 
 
 def _by_months(user: Actor, filters: DashboardFilters, group: str | None) -> list[dict[str, Any]] | None:
@@ -122,26 +149,15 @@ def _by_months(user: Actor, filters: DashboardFilters, group: str | None) -> lis
         return None
     first, last = months
     after_last = (last + dt.timedelta(days=32)).replace(day=1)
-    key = {None: Value(0), "region": F("region_id"), "month": F("month")}[group]
-    month_rows = (
-        _region_rows(RollupRegionMonth, user, filters)
-        .filter(month__gte=first, month__lte=last)
-        .annotate(key=key)
-        .values("key")
-        .annotate(**_sums())
-        .order_by()
-    )
-    day_key = {None: Value(0), "region": F("region_id"), "month": TruncMonth("day")}[group]
-    edge_rows = (
-        _region_rows(RollupRegionDay, user, filters)
-        .filter(day__gte=filters.date_from, day__lte=filters.date_to)
-        .exclude(day__gte=first, day__lt=after_last)
-        .annotate(key=day_key)
-        .values("key")
-        .annotate(**_sums())
-        .order_by()
-    )
-    return _merged([month_rows, edge_rows])
+    key = {None: "0", "region": '"region_id"', "month": '"month"'}[group]
+    parts = [_summed(_region_rows(RollupRegionMonth, user, filters).filter(month__gte=first, month__lte=last), key)]
+    day_key = {None: "0", "region": '"region_id"', "month": Dialect(connection.vendor).month_start('"day"')}[group]
+    # The days before the first whole month and after the last one, if any (none for a period of whole months).
+    for low, high in ((filters.date_from, first - dt.timedelta(days=1)), (after_last, filters.date_to)):
+        if low <= high:
+            days = _region_rows(RollupRegionDay, user, filters).filter(day__gte=low, day__lte=high)
+            parts.append(_summed(days, day_key))
+    return _merged(parts)
 
 
 def category_with_children(category_id: int) -> tuple[int, ...]:

@@ -58,6 +58,11 @@ class Dialect:
         return f"date({day}, 'start of month')"
 
     @property
+    def timestamp_parameter(self) -> str:
+        """A `%s` parameter holding a moment, typed where a statement gives it no context (a CTE's column)."""
+        return "CAST(%s AS timestamp with time zone)" if self.postgres else "%s"
+
+    @property
     def floor_int(self) -> str:
         # Only ever applied to non-negative values: SQLite's CAST truncates, which is the floor there.
         return "floor({})::int" if self.postgres else "CAST({} AS INTEGER)"

@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from appeals.services import appeals_follow_organizations
 from core import outbox
 from ratings import services
 
@@ -12,6 +13,14 @@ def reroll_appeals(ids: list[int] | None = None, appeal_ids: list[int] | None = 
     last run are rolled again. `ids` come when Redis is not used; `appeal_ids` from messages queued before."""
     pending = outbox.take_coalesced(services.REROLL_TASK)
     return services.rollups_reroll_appeals(appeal_ids=sorted({*(ids or ()), *(appeal_ids or ()), *pending}))
+
+
+@shared_task(name=services.REROLL_ORGANIZATIONS_TASK, acks_late=True)
+def reroll_organizations(organization_ids: list[int]) -> int:
+    """Queued on commit of a change of organisations' zone, region, kind or office hours: their appeals follow
+    them to their region, then every rollup row of those appeals is computed again."""
+    appeals_follow_organizations(organization_ids=organization_ids)
+    return services.rollups_reroll_organizations(organization_ids=organization_ids)
 
 
 @shared_task(name="ratings.tasks.rollups_catch_up", acks_late=True)

@@ -3,7 +3,7 @@
 - `intake`: taking appeals in from pages and integrations;
 - `lifecycle`: every transition of domain.md section 6, each checked against `appeals.models.TRANSITIONS`;
 - `sweep`: warnings and breaches as the clock crosses its lines;
-- `recompute`: deadlines moved after a change of calendar or policy;
+- `recompute`: deadlines moved after a change of calendar or policy, appeals following their organisation;
 - `rules`: SLA policies and calendar overrides;
 - `notifications`: the e-mails the sweep sends.
 
@@ -29,7 +29,7 @@ from appeals.services.lifecycle import (
     appeal_wait,
 )
 from appeals.services.notifications import sla_notify
-from appeals.services.recompute import appeals_recompute_deadlines
+from appeals.services.recompute import appeals_follow_organizations, appeals_recompute_deadlines
 from appeals.services.rules import (
     calendar_override_delete,
     calendar_override_save,
@@ -55,6 +55,7 @@ __all__ = [
     "appeal_resume",
     "appeal_take",
     "appeal_wait",
+    "appeals_follow_organizations",
     "appeals_recompute_deadlines",
     "calendar_override_delete",
     "calendar_override_save",

@@ -1,15 +1,19 @@
-"""Deadlines recomputed after a change of calendar or policy: open appeals move with the rules."""
+"""Deadlines recomputed after a change of calendar or policy: open appeals move with the rules; appeals follow
+their organisation to another region."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from appeals import sla
 from appeals.models import OPEN_STATUSES, Appeal, EventAction, SlaPolicy
 from appeals.services.history import history_append, system_event
+from publics.models import Organization
 
 
 def appeals_recompute_deadlines(
@@ -88,3 +92,21 @@ def appeals_recompute_deadlines(
 
 def _iso(moment: dt.datetime | None) -> str | None:
     return moment.isoformat() if moment else None
+
+
+def appeals_follow_organizations(*, organization_ids: Iterable[int]) -> int:
+    """Give the organisations' appeals their organisation's current region; returns how many rows moved.
+
+    The appeal's `region` is a copy of its organisation's, kept on the row so that scoping needs no join: when
+    an organisation moves to another region, its appeals go with it (to that region's analysts, lists and
+    dashboards). One UPDATE, no history event: the appeal itself did not change. Idempotent.
+    """
+    ids = sorted(set(organization_ids))
+    if not ids:
+        return 0
+    region = Organization.objects.filter(pk=OuterRef("organization_id")).values("region_id")[:1]
+    return (
+        Appeal.objects.filter(organization_id__in=ids)
+        .exclude(region_id=Subquery(region))
+        .update(region_id=Subquery(region))
+    )
