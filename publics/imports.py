@@ -57,7 +57,6 @@ objects keep their ``updated_at``.
 
 from __future__ import annotations
 
-import copy
 import csv
 import datetime as dt
 import io
@@ -332,7 +331,7 @@ class _OrganizationGroup:
     unmatched: bool = False  # matching it to the registry failed (reported): not checked any further
     parent: _OrganizationGroup | Organization | None = None  # None: the file does not set it
     target: Organization | None = None  # the final state, once planned
-    before: Organization | None = None  # a copy of the stored row as it was, to tell what changed
+    changed_fields: frozenset[str] = frozenset()  # of a stored organisation: the fields the file changes
     changed: bool = False
     links_new_parent: bool = False  # the parent is created by this file, so it is linked after inserting
 
@@ -817,7 +816,6 @@ class _RegistryImport:
         """Compute every object's final state and whether it changes; nothing is written here."""
         for group in self.organizations.values():
             target = group.target = group.stored or Organization()
-            group.before = copy.copy(group.stored)
             before = {name: getattr(target, name) for name in (*ORGANIZATION_COLUMNS.values(), "parent_id")}
             for column, attribute in ORGANIZATION_COLUMNS.items():
                 if column in group.values:
@@ -832,6 +830,11 @@ class _RegistryImport:
                     group.links_new_parent = True
             after = {name: getattr(target, name) for name in before}
             group.changed = group.stored is None or group.links_new_parent or before != after
+            if group.stored is not None:
+                fields = Organization._meta
+                group.changed_fields = frozenset(
+                    fields.get_field(name).name for name in before if before[name] != after[name]
+                )
 
         for page in self.pages.values():
             stored, organization = page.stored, page.organization
@@ -875,11 +878,7 @@ class _RegistryImport:
             _update_stored(Organization, batch, _ORGANIZATION_WRITE_FIELDS)
             advance(len(batch))
         hooks.organizations_changed(
-            {
-                group.target.pk: hooks.changed_fields(group.before, group.target, Organization.EDITABLE_FIELDS)
-                for group in changed_groups
-                if group.before is not None and group.target is not None
-            }
+            {group.stored.pk: group.changed_fields for group in changed_groups if group.stored is not None}
         )
 
         for page in self.pages.values():
