@@ -16,8 +16,8 @@ How rows stay current:
 - a change of the calendar rebuilds the working-day table and re-rolls the appeals whose times span the dates
   that changed (checked by a fingerprint of the overrides before every roll);
 - a change of an organisation's zone, region, kind or office hours (publics.hooks) queues
-  `ratings.tasks.reroll_organizations` on commit, which moves its appeals to its region and re-rolls all of
-  its rows;
+  `ratings.tasks.reroll_organizations` on commit, which re-rolls all of its rows (its appeals have followed a
+  region change in the organisation's own transaction);
 - `rollups_rebuild` (`manage.py rebuild_rollups --from --to`) recomputes any period.
 """
 
@@ -598,8 +598,8 @@ def rollups_reroll_organizations(*, organization_ids: Iterable[int], now: dt.dat
     organisations; rows of local days (or regions) their appeals no longer fall on are removed, and the region
     sums of the old and the new days rewritten. Returns the rows written. Idempotent.
 
-    Call after the appeals follow their organisation's region (appeals.services.appeals_follow_organizations):
-    a rollup row takes its region from its appeals.
+    The appeals have followed their organisation's region by then (appeals.services.appeals_follow_region_changes,
+    in the organisation's write): a rollup row takes its region from its appeals.
     """
     now = now or timezone.now()
     ids = sorted(set(organization_ids))

@@ -2,7 +2,6 @@
 
 from celery import shared_task
 
-from appeals.services import appeals_follow_organizations
 from core import outbox
 from ratings import services
 
@@ -17,9 +16,8 @@ def reroll_appeals(ids: list[int] | None = None, appeal_ids: list[int] | None = 
 
 @shared_task(name=services.REROLL_ORGANIZATIONS_TASK, acks_late=True)
 def reroll_organizations(organization_ids: list[int]) -> int:
-    """Queued on commit of a change of organisations' zone, region, kind or office hours: their appeals follow
-    them to their region, then every rollup row of those appeals is computed again."""
-    appeals_follow_organizations(organization_ids=organization_ids)
+    """Queued on commit of a change of organisations' zone, region, kind or office hours (their appeals have
+    followed a region change in the same transaction): every rollup row of those appeals is computed again."""
     return services.rollups_reroll_organizations(organization_ids=organization_ids)
 
 

@@ -4,7 +4,7 @@ their organisation to another region."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
@@ -92,6 +92,12 @@ def appeals_recompute_deadlines(
 
 def _iso(moment: dt.datetime | None) -> str | None:
     return moment.isoformat() if moment else None
+
+
+def appeals_follow_region_changes(changes: Mapping[int, frozenset[str]]) -> None:
+    """publics.hooks listener, inside the organisation's write: the appeals of organisations whose region
+    changed follow them at once (scoping reads the appeal's own copy of the region)."""
+    appeals_follow_organizations(organization_ids=[pk for pk, fields in changes.items() if "region" in fields])
 
 
 def appeals_follow_organizations(*, organization_ids: Iterable[int]) -> int:

@@ -147,3 +147,19 @@ def test_the_registry_import_queues_the_reroll_of_the_organisations_it_changes(
         result = registry_import(actor=world.admin, source=source.encode())
     assert not result.errors, result.errors
     assert days_of(org.pk) == [dt.date(2026, 11, 10)]
+
+
+def test_the_appeals_change_region_with_their_organisation_before_any_task_runs(
+    world, rolled, django_capture_on_commit_callbacks
+):
+    """Who may see an appeal follows its organisation in the same transaction, not when the re-roll runs."""
+    from appeals.selectors import appeals_visible_to
+
+    assert appeals_visible_to(world.analyst_x).filter(pk=rolled.pk).exists()  # the Moscow analyst
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        organization_update(actor=world.admin, organization=world.org_a, data={"region": region("RU-KGD")})
+        rolled.refresh_from_db()
+        assert rolled.region_id == region("RU-KGD").pk
+    assert queued  # the re-roll is queued on commit, and has not run
+    assert not appeals_visible_to(world.analyst_x).filter(pk=rolled.pk).exists()
+    assert Rollup.objects.filter(organization_id=world.org_a.pk, region=region("RU-MOW")).exists()  # not re-rolled yet
