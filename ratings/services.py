@@ -88,6 +88,8 @@ _GROUP_COLUMNS = (
     "category_id",
 )
 _HISTOGRAM_COLUMNS = [histogram.column(metric, k) for metric in histogram.METRICS for k in range(histogram.BUCKETS)]
+# A rollup row's columns, in the order the statements below write them.
+_ROLLUP_COLUMNS = [*_GROUP_COLUMNS, *COUNT_COLUMNS, "computed_at", *_HISTOGRAM_COLUMNS]
 # The GROUP BY of rollup rows, over the per-appeal rows `b` of `_rollup_ctes`.
 _KEYS = "b.organization_id, b.page_id, b.d0, b.region_id, b.platform, b.organization_kind, b.kind, b.category_id"
 
@@ -269,7 +271,7 @@ def _rebuild_sql(d: Dialect, where: Q, now: dt.datetime, outer_where: str, outer
     rollup row and its region's day in the same pass, so the sums cost no second scan (a SUM of 548 columns
     over the rollup rows took a sixth of a rebuild, bench.rollups). Returns the two counts written."""
     ctes, params = _rollup_ctes(d, where, now)
-    columns = [*_GROUP_COLUMNS, *COUNT_COLUMNS, "computed_at", *_HISTOGRAM_COLUMNS]
+    columns = _ROLLUP_COLUMNS
     region_columns = ", ".join(["region_id", "day", *COUNT_COLUMNS, "computed_at", *_HISTOGRAM_COLUMNS])
     sql = f"""{ctes},
         g ({", ".join(["coarse", *columns])}) AS (
@@ -295,7 +297,7 @@ def _rebuild_sql(d: Dialect, where: Q, now: dt.datetime, outer_where: str, outer
 
 
 def _insert_columns() -> str:
-    return ", ".join([*_GROUP_COLUMNS, *COUNT_COLUMNS, "computed_at", *_HISTOGRAM_COLUMNS])
+    return ", ".join(_ROLLUP_COLUMNS)
 
 
 def _region_day_sql(where: str) -> str:
