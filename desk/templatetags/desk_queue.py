@@ -37,9 +37,9 @@ class Column:
     linked: bool
 
 
-def columns(cl: ChangeList) -> list[Column]:
-    """The queue's columns in order, each settled once for the page."""
-    headers = list(result_headers(cl))
+def columns(cl: ChangeList, headers: list[dict[str, Any]] | None = None) -> list[Column]:
+    """The queue's columns in order, each settled once for the page (`headers`: unfold's, if already built)."""
+    headers = headers if headers is not None else list(result_headers(cl))
     links = set(cl.list_display_links or ())
     first_link = True
     settled = []
@@ -81,11 +81,12 @@ def row(cl: ChangeList, settled: list[Column], appeal) -> SafeString:
 @register.inclusion_tag("desk/queue_results.html", takes_context=True)
 def desk_result_list(context: dict[str, Any], cl: ChangeList) -> dict[str, Any]:
     """The queue's table: unfold's headers and look, the rows built by `row`."""
-    settled = columns(cl)
+    headers = list(result_headers(cl))
+    settled = columns(cl, headers)
     return {
         "cl": cl,
         "result_hidden_fields": list(result_hidden_fields(cl)),
-        "result_headers": list(result_headers(cl)),
+        "result_headers": headers,
         "rows": [row(cl, settled, appeal) for appeal in cl.result_list],
         "request": context["request"],
     }
