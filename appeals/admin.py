@@ -9,7 +9,8 @@ from unfold.admin import ModelAdmin
 from appeals import selectors, services
 from appeals.models import CalendarOverride, Category, SlaPolicy
 from core.access import Scope, scope_for
-from core.admin import Gender, Grammar, GrammaticalAdminMixin, ScopedModelAdmin, ScopedRelatedFilter
+from core.admin import Gender, Grammar, GrammaticalAdminMixin, ScopedModelAdmin
+from publics.admin import RegionFilter
 
 
 class _RuleAdmin(ScopedModelAdmin):
@@ -34,7 +35,7 @@ class SlaPolicyAdmin(_RuleAdmin):
         "first_response",
         "resolution",
     ]
-    list_filter = ["is_active", "kind", "channel", "platform", ("region", ScopedRelatedFilter)]
+    list_filter = ["is_active", "kind", "channel", "platform", ("region", RegionFilter)]
     search_fields = ["name"]
     exclude = ["lineage", "version", "is_current", "created_by"]
     autocomplete_fields = ["organization"]
@@ -65,7 +66,7 @@ class CalendarOverrideAdmin(_RuleAdmin):
     grammar = Grammar(Gender.FEMININE, pgettext_lazy("accusative", "calendar override"))
     visible = staticmethod(selectors.calendar_overrides_visible_to)
     list_display = ["date", "region", "kind", "hours", "reason"]
-    list_filter = ["kind", ("region", ScopedRelatedFilter)]
+    list_filter = ["kind", ("region", RegionFilter)]
     date_hierarchy = "date"
     exclude = ["created_by"]
 

@@ -4,7 +4,7 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib import admin, messages
+from django.contrib import messages
 from django.contrib.admin.utils import quote
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -18,15 +18,6 @@ from unfold.admin import ModelAdmin
 
 from core.access import Scope, scope_for
 from core.errors import ApplicationError, message_for
-
-
-class ScopedRelatedFilter(admin.RelatedOnlyFieldListFilter):
-    """A related-object filter that lists only the objects the user's own rows point to (the admin's queryset is
-    scoped), and is not shown when that leaves one choice or none: a school's operator is not offered 89 regions,
-    nor a filter with their one region in it."""
-
-    def has_output(self) -> bool:
-        return len(self.lookup_choices) + (1 if self.include_empty_choice else 0) > 1
 
 
 class Gender(enum.Enum):

@@ -6,7 +6,7 @@ from django.utils.translation import pgettext_lazy
 from unfold.admin import ModelAdmin, TabularInline
 
 from core.access import Scope, scope_for
-from core.admin import Gender, Grammar, GrammaticalAdminMixin, ScopedModelAdmin, ScopedRelatedFilter
+from core.admin import Gender, Grammar, GrammaticalAdminMixin, ScopedModelAdmin
 from publics import selectors, services
 from publics.models import AudienceSnapshot, Membership, Organization, Page, Region
 
@@ -18,6 +18,17 @@ def _model_fields(form) -> dict:
 
 def _changes(form) -> dict:
     return {name: form.cleaned_data[name] for name in form.changed_data if name in form.cleaned_data}
+
+
+class RegionFilter(admin.RelatedFieldListFilter):
+    """A filter on a region: only the regions of the user's scope (`selectors.regions_visible_to`), and not shown
+    when that leaves one or none: a school's operator is not offered 89 regions, nor a filter of their one."""
+
+    def field_choices(self, field, request: HttpRequest, model_admin):
+        return [(region.pk, str(region)) for region in selectors.regions_visible_to(request.user).order_by("name")]
+
+    def has_output(self) -> bool:
+        return len(self.lookup_choices) + (1 if self.include_empty_choice else 0) > 1
 
 
 @admin.register(Region)
@@ -76,7 +87,7 @@ class OrganizationAdmin(ScopedModelAdmin):
     grammar = Grammar(Gender.FEMININE, pgettext_lazy("accusative", "organization"))
     visible = staticmethod(selectors.organizations_visible_to)
     list_display = ["name", "short_name", "kind", "region", "inn"]
-    list_filter = ["kind", "region__federal_district", ("region", ScopedRelatedFilter)]
+    list_filter = ["kind", "region__federal_district", ("region", RegionFilter)]
     search_fields = ["name", "short_name", "inn", "ogrn"]
     autocomplete_fields = ["parent"]
     list_select_related = ["region"]
@@ -109,7 +120,7 @@ class PageAdmin(ScopedModelAdmin):
     visible = staticmethod(selectors.pages_visible_to)
     form = PageSecretsForm
     list_display = ["title", "platform", "platform_id", "organization", "verified", "category", "is_active"]
-    list_filter = ["platform", "verified", "category", "is_active", ("organization__region", ScopedRelatedFilter)]
+    list_filter = ["platform", "verified", "category", "is_active", ("organization__region", RegionFilter)]
     search_fields = ["title", "platform_id", "url", "organization__name"]
     autocomplete_fields = ["organization"]
     list_select_related = ["organization"]
@@ -148,7 +159,7 @@ class AudienceSnapshotAdmin(ScopedModelAdmin):
 class MembershipAdmin(GrammaticalAdminMixin, ModelAdmin):
     grammar = Grammar(Gender.NEUTER)
     list_display = ["user", "role", "organization", "region", "page", "can_view_personal_data"]
-    list_filter = ["role", ("region", ScopedRelatedFilter)]
+    list_filter = ["role", ("region", RegionFilter)]
     search_fields = ["user__username", "user__email", "organization__name"]
     autocomplete_fields = ["user", "organization", "page"]
     list_select_related = ["user", "organization", "region", "page"]

@@ -13,6 +13,14 @@ def regions_all() -> QuerySet[Region]:
     return Region.objects.all()
 
 
+def regions_visible_to(user) -> QuerySet[Region]:
+    """The regions the user sees organisations in: all of them for a federal scope (no read of the
+    organisations), else those of the organisations in their scope."""
+    if scope_for(user).read.everything:
+        return Region.objects.all()
+    return Region.objects.filter(pk__in=organizations_visible_to(user).order_by().values("region_id"))
+
+
 def organizations_visible_to(user, *, mode: str = "read") -> QuerySet[Organization]:
     scope = scope_for(user)
     return Organization.objects.filter(scope.filter_q(mode=mode, region="region_id", organization="id")).select_related(

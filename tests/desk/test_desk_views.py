@@ -10,8 +10,9 @@ from appeals import services
 from appeals.models import Appeal, Reply
 from connectors.models import Delivery
 from desk.models import ResponseTemplate
+from publics.models import Membership, Region
 from tests.desk.test_masking import NAME, change_url
-from tests.factories import make_appeal
+from tests.factories import make_appeal, region
 
 pytestmark = pytest.mark.django_db
 
@@ -360,9 +361,15 @@ def test_region_filters_offer_only_the_users_regions(client, world):
     client.force_login(world.operator_a)  # one organisation, one region: no region filter at all
     assert _region_filter_choices(client.get("/admin/publics/organization/")) is None
     assert _region_filter_choices(client.get("/admin/publics/page/")) is None
-    client.force_login(world.admin)  # the regions that have organisations, not all 89
-    assert _region_filter_choices(client.get("/admin/publics/organization/")) == ["Калининградская область", "Москва"]
+    client.force_login(world.analyst_x)  # a region's analyst: one region, no filter either
+    assert _region_filter_choices(client.get("/admin/publics/organization/")) is None
+    two = Membership.objects.create(user=world.analyst_x, role="analyst", region=region("RU-KGD"))
     assert _region_filter_choices(client.get("/admin/publics/page/")) == ["Калининградская область", "Москва"]
+    two.delete()
+    client.force_login(world.admin)  # the federation: every region
+    everything = sorted(Region.objects.values_list("name", flat=True))
+    assert _region_filter_choices(client.get("/admin/publics/organization/")) == everything
+    assert len(everything) == 89
 
 
 def test_operators_manage_their_own_templates_only(client, world):
