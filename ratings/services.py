@@ -267,33 +267,54 @@ def _rollup_select(d: Dialect, where: Q, now: dt.datetime, outer_where: str, out
 
 def _rebuild_sql(d: Dialect, where: Q, now: dt.datetime, outer_where: str, outer_params: list) -> tuple[str, list]:
     """One statement (PostgreSQL) that inserts the rollup rows of the appeals in `where` passing `outer_where`
-    and the region-and-day sums of the same rows, from one aggregation: GROUPING SETS fold each appeal into its
-    rollup row and its region's day in the same pass, so the sums cost no second scan (a SUM of 548 columns
-    over the rollup rows took a sixth of a rebuild, bench.rollups). Returns the two counts written."""
+    and the region-and-day sums of the same appeals. Returns the two counts written.
+
+    The sums are not a second wide aggregation: folding every appeal into 548 conditional counts is what a
+    rollup row costs, and doing it again per region and day (GROUPING SETS, or a SUM over the rollup rows) cost
+    a third more (bench.rollups). An appeal adds one to at most one bucket per duration, so the region's
+    histograms are counted narrow, (region, day, bucket) -> appeals, and spread into the columns by key.
+    """
     ctes, params = _rollup_ctes(d, where, now)
     columns = _ROLLUP_COLUMNS
     region_columns = ", ".join(["region_id", "day", *COUNT_COLUMNS, "computed_at", *_HISTOGRAM_COLUMNS])
+    flags = ("is_answered", "fr_on_time", "fr_breached", "rs_on_time", "rs_breached", "is_open", "is_overdue")
+    buckets = ", ".join(f"('{metric}' || b.b_{metric})" for metric in histogram.METRICS)
+    spread = ", ".join(
+        f"(h.j ->> '{metric}{k}')::integer" for metric in histogram.METRICS for k in range(histogram.BUCKETS)
+    )
     sql = f"""{ctes},
-        g ({", ".join(["coarse", *columns])}) AS (
-            SELECT GROUPING(b.organization_id), b.d0, b.region_id, b.organization_id, b.page_id, b.platform,
-                b.organization_kind, b.kind, b.category_id, {_measures_sql(d)}
-            FROM b
-            WHERE {outer_where}
-            GROUP BY GROUPING SETS (({_KEYS}), (b.region_id, b.d0))
-        ),
+        bp AS (SELECT * FROM b WHERE {outer_where}),
         rollups AS (
             INSERT INTO ratings_rollup ({", ".join(columns)})
-            SELECT {", ".join(columns)} FROM g WHERE coarse = 0 ORDER BY organization_id, page_id, day
+            SELECT b.d0, b.region_id, b.organization_id, b.page_id, b.platform, b.organization_kind, b.kind,
+                b.category_id, {_measures_sql(d)}
+            FROM bp AS b
+            GROUP BY {_KEYS}
+            ORDER BY b.organization_id, b.page_id, b.d0
             RETURNING 1
+        ),
+        counts AS (
+            SELECT b.region_id, b.d0, COUNT(*) AS received, {", ".join(f"SUM(b.{flag}) AS {flag}" for flag in flags)}
+            FROM bp AS b GROUP BY b.region_id, b.d0
+        ),
+        narrow AS (
+            SELECT b.region_id, b.d0, k.bucket, COUNT(*) AS n
+            FROM bp AS b CROSS JOIN LATERAL (VALUES {buckets}) AS k (bucket)
+            WHERE k.bucket IS NOT NULL
+            GROUP BY b.region_id, b.d0, k.bucket
+        ),
+        histograms AS (
+            SELECT region_id, d0, jsonb_object_agg(bucket, n) AS j FROM narrow GROUP BY region_id, d0
         ),
         regions AS (
             INSERT INTO ratings_rollupregionday ({region_columns})
-            SELECT {region_columns} FROM g WHERE coarse = 1
+            SELECT c.region_id, c.d0, c.received, {", ".join(f"c.{flag}" for flag in flags)}, %s, {spread}
+            FROM counts c LEFT JOIN histograms h ON h.region_id = c.region_id AND h.d0 = c.d0
             RETURNING 1
         )
         SELECT (SELECT COUNT(*) FROM rollups), (SELECT COUNT(*) FROM regions)
     """
-    return sql, [*params, now, *outer_params]
+    return sql, [*params, *outer_params, now, now]
 
 
 def _insert_columns() -> str:
@@ -711,7 +732,7 @@ def rollups_rebuild(
             cursor.execute("DELETE FROM ratings_rollupregionday WHERE day >= %s AND day <= %s", [day, last])
             appeals, period = Q(received_at__gte=start, received_at__lt=end), "b.d0 >= %s AND b.d0 <= %s"
             if d.postgres:
-                # The rows and their region-and-day sums from one aggregation (GROUPING SETS).
+                # The rows and their region-and-day sums in one statement.
                 cursor.execute(*_rebuild_sql(d, appeals, now, period, [day, last]))
                 rows += cursor.fetchone()[0]
             else:
