@@ -40,6 +40,9 @@ def test_an_operator_sees_only_their_organisations_open_appeals_most_urgent_firs
     closed = make_appeal(world.page_a, received_at=soon(5), text="Закрытое обращение")
     services.appeal_reject(actor=world.operator_a, appeal_id=closed.pk, reason="spam")
     make_appeal(world.page_b, received_at=soon(4), text="Чужое обращение")
+    # Received outside working hours, both would be due at the same moment: the urgent one is due an hour sooner.
+    later.refresh_from_db()
+    Appeal.objects.filter(pk=urgent.pk).update(due_at=later.due_at - dt.timedelta(hours=1))
     client.force_login(world.operator_a)
     page = client.get(QUEUE).content.decode()
     assert "Чужое обращение" not in page and "Закрытое обращение" not in page
