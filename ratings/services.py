@@ -44,7 +44,7 @@ from core.access import SYSTEM, Actor, scope_for
 from core.errors import Refused
 from core.outbox import queue_after_commit, send_coalesced_after_commit
 from publics.models import Region, Role
-from ratings import histogram
+from ratings import histogram, partitions
 from ratings.models import DayKind, RatingKind, RatingSnapshot, Rollup, RollupState, WorkDay
 from ratings.sql import Dialect
 
@@ -175,9 +175,10 @@ def _office_position(d: Dialect, w: str, t: str) -> str:
     return f"({before} + {d.greatest('0', d.least(f'{t} - m.o_us', length))})"
 
 
-def _rollup_ctes(d: Dialect, where: Q, now: dt.datetime) -> tuple[str, list]:
+def _rollup_ctes(d: Dialect, where: Q, now: dt.datetime, b_where: str = "TRUE") -> tuple[str, list]:
     """The WITH clause of the rollup statements: `b`, one row per appeal in `where` with its facts, local day of
-    receipt `d0` and the histogram bucket of each duration (`b_frc`, ...)."""
+    receipt `d0` and the histogram bucket of each duration (`b_frc`, ...), kept when it passes `b_where` (over
+    `v`'s columns; it takes no parameters)."""
     facts, params = _facts_sql(where, now)
     moments = []
     for i, moment in enumerate(_MOMENTS):
@@ -228,7 +229,7 @@ def _rollup_ctes(d: Dialect, where: Q, now: dt.datetime) -> tuple[str, list]:
             SELECT p.*, {", ".join(f"{expression} AS {name}" for name, expression in durations.items())}
             FROM p
         ),
-        b AS {materialized} (SELECT v.*, {buckets} FROM v)
+        b AS {materialized} (SELECT v.*, {buckets} FROM v WHERE {b_where})
     """
     return sql, params
 
@@ -265,56 +266,60 @@ def _rollup_select(d: Dialect, where: Q, now: dt.datetime, outer_where: str, out
     return sql, [*params, now, *outer_params]
 
 
-def _rebuild_sql(d: Dialect, where: Q, now: dt.datetime, outer_where: str, outer_params: list) -> tuple[str, list]:
-    """One statement (PostgreSQL) that inserts the rollup rows of the appeals in `where` passing `outer_where`
-    and the region-and-day sums of the same appeals. Returns the two counts written.
+def _rebuild_sql(
+    d: Dialect, where: Q, now: dt.datetime, first: dt.date, last: dt.date, *, into: str = partitions.TABLE
+) -> tuple[str, list]:
+    """One statement (PostgreSQL) that inserts the rollup rows of the appeals in `where` received on the local
+    days `first`..`last` into the table `into`, and the region-and-day sums of the same appeals. Returns the two
+    counts written.
 
     The sums are not a second wide aggregation: folding every appeal into 548 conditional counts is what a
     rollup row costs, and doing it again per region and day (GROUPING SETS, or a SUM over the rollup rows) cost
     a third more (bench.rollups). An appeal adds one to at most one bucket per duration, so the region's
     histograms are counted narrow, (region, day, bucket) -> appeals, and spread into the columns by key.
     """
-    ctes, params = _rollup_ctes(d, where, now)
+    ctes, params = _rollup_ctes(d, where, now, f"v.d0 BETWEEN DATE '{first.isoformat()}' AND DATE '{last.isoformat()}'")
     columns = _ROLLUP_COLUMNS
     region_columns = ", ".join(["region_id", "day", *COUNT_COLUMNS, "computed_at", *_HISTOGRAM_COLUMNS])
     flags = ("is_answered", "fr_on_time", "fr_breached", "rs_on_time", "rs_breached", "is_open", "is_overdue")
-    buckets = ", ".join(f"('{metric}' || b.b_{metric})" for metric in histogram.METRICS)
-    spread = ", ".join(
-        f"(h.j ->> '{metric}{k}')::integer" for metric in histogram.METRICS for k in range(histogram.BUCKETS)
-    )
+    # A bucket's position among the histogram columns: the metric's offset plus the bucket.
+    buckets = ", ".join(f"({i * histogram.BUCKETS} + b.b_{metric})" for i, metric in enumerate(histogram.METRICS))
+    names = ", ".join(f"'{name}'" for name in _HISTOGRAM_COLUMNS)
     sql = f"""{ctes},
-        bp AS (SELECT * FROM b WHERE {outer_where}),
         rollups AS (
-            INSERT INTO ratings_rollup ({", ".join(columns)})
+            INSERT INTO "{into}" ({", ".join(columns)})
             SELECT b.d0, b.region_id, b.organization_id, b.page_id, b.platform, b.organization_kind, b.kind,
                 b.category_id, {_measures_sql(d)}
-            FROM bp AS b
+            FROM b
             GROUP BY {_KEYS}
             ORDER BY b.organization_id, b.page_id, b.d0
             RETURNING 1
         ),
         counts AS (
             SELECT b.region_id, b.d0, COUNT(*) AS received, {", ".join(f"SUM(b.{flag}) AS {flag}" for flag in flags)}
-            FROM bp AS b GROUP BY b.region_id, b.d0
+            FROM b GROUP BY b.region_id, b.d0
         ),
         narrow AS (
             SELECT b.region_id, b.d0, k.bucket, COUNT(*) AS n
-            FROM bp AS b CROSS JOIN LATERAL (VALUES {buckets}) AS k (bucket)
+            FROM b CROSS JOIN LATERAL (VALUES {buckets}) AS k (bucket)
             WHERE k.bucket IS NOT NULL
             GROUP BY b.region_id, b.d0, k.bucket
         ),
         histograms AS (
-            SELECT region_id, d0, jsonb_object_agg(bucket, n) AS j FROM narrow GROUP BY region_id, d0
+            SELECT region_id, d0, json_object_agg((ARRAY[{names}])[bucket + 1], n) AS j
+            FROM narrow GROUP BY region_id, d0
         ),
         regions AS (
             INSERT INTO ratings_rollupregionday ({region_columns})
-            SELECT c.region_id, c.d0, c.received, {", ".join(f"c.{flag}" for flag in flags)}, %s, {spread}
+            SELECT c.region_id, c.d0, c.received, {", ".join(f"c.{flag}" for flag in flags)}, %s,
+                {", ".join(f"r.{name}" for name in _HISTOGRAM_COLUMNS)}
             FROM counts c LEFT JOIN histograms h ON h.region_id = c.region_id AND h.d0 = c.d0
+            CROSS JOIN LATERAL json_populate_record(NULL::ratings_rollupregionday, h.j) AS r
             RETURNING 1
         )
         SELECT (SELECT COUNT(*) FROM rollups), (SELECT COUNT(*) FROM regions)
     """
-    return sql, [*params, *outer_params, now, now]
+    return sql, [*params, now, now]
 
 
 def _insert_columns() -> str:
@@ -428,6 +433,7 @@ def _roll_keys(keys: Iterable[Key], *, now: dt.datetime) -> int:
     pairs: set[tuple[int, dt.date]] = set()
     with connection.cursor() as cursor:
         _lock(cursor)
+        partitions.ensure_for_days(cursor, (key[2] for key in keys))
         for start in range(0, len(keys), _KEYS_PER_STATEMENT):
             chunk = keys[start : start + _KEYS_PER_STATEMENT]
             where, params = _key_filter(chunk, "")
@@ -639,6 +645,8 @@ def rollups_reroll_organizations(*, organization_ids: Iterable[int], now: dt.dat
         keys = _sync_calendar(_state(), first_year=first_year, last_year=last_year, now=now)
         with connection.cursor() as cursor:
             _lock(cursor)
+            # A local day lies within a day of the UTC one.
+            partitions.ensure_for_days(cursor, [day + dt.timedelta(days=shift) for day in days for shift in (-1, 1)])
             pairs: set[tuple[int, dt.date]] = set()
             for start in range(0, len(ids), _KEYS_PER_STATEMENT):
                 chunk = ids[start : start + _KEYS_PER_STATEMENT]
@@ -666,6 +674,10 @@ def rollups_catch_up(*, now: dt.datetime | None = None, batch_size: int = 5000) 
     Periodic (beat): whatever the on-commit path missed (a worker crash between commit and send) is rolled here.
     """
     now = now or timezone.now()
+    with transaction.atomic(), connection.cursor() as cursor:
+        # This month's and the next month's partitions before their first appeals (see partitions.ensure_for_days).
+        today = now.date()
+        partitions.ensure_for_days(cursor, [today - dt.timedelta(days=1), partitions.next_month(today)])
     with transaction.atomic():
         state = _state()
         start = max(state.watermark - WATERMARK_LOOKBACK, 0)
@@ -707,10 +719,13 @@ def rollups_rebuild(
     days_per_step: int = 7,
     progress: Callable[[int], None] | None = None,
 ) -> RebuildResult:
-    """Recompute every rollup row of the local days `date_from`..`date_to` from the appeals, one statement per
-    `days_per_step` days (each in its own transaction, so a long rebuild never holds one huge lock).
+    """Recompute every rollup row of the local days `date_from`..`date_to` from the appeals, each step in its own
+    transaction (so a long rebuild never holds one huge lock), no step across the end of a month.
 
-    Idempotent: the rows depend only on the appeals, the calendar and `now`. `progress(days)` after each step.
+    On PostgreSQL a whole month is one step: its rows are built in a new table and swapped in for the month's
+    partition (ratings.partitions). Part of a month is rebuilt in steps of `days_per_step` days by deleting and
+    inserting its rows (and on SQLite, every step). Idempotent: the rows depend only on the appeals, the calendar
+    and `now`. `progress(days)` after each step.
     """
     if date_to < date_from:
         raise ValueError("date_to is before date_from")
@@ -723,27 +738,36 @@ def rollups_rebuild(
     rows = 0
     day = date_from
     while day <= date_to:
-        last = min(day + dt.timedelta(days=days_per_step - 1), date_to)
+        month = partitions.month_start(day)
+        month_last = partitions.next_month(month) - dt.timedelta(days=1)
+        whole_month = d.postgres and day == month and date_to >= month_last
+        last = month_last if whole_month else min(day + dt.timedelta(days=days_per_step - 1), date_to, month_last)
         start = dt.datetime.combine(day, dt.time(0), tzinfo=dt.UTC) - dt.timedelta(days=1)
         end = dt.datetime.combine(last, dt.time(0), tzinfo=dt.UTC) + dt.timedelta(days=2)
+        appeals, period = Q(received_at__gte=start, received_at__lt=end), "b.d0 >= %s AND b.d0 <= %s"
         with transaction.atomic(), connection.cursor() as cursor:
             _lock(cursor)
-            cursor.execute("DELETE FROM ratings_rollup WHERE day >= %s AND day <= %s", [day, last])
             cursor.execute("DELETE FROM ratings_rollupregionday WHERE day >= %s AND day <= %s", [day, last])
-            appeals, period = Q(received_at__gte=start, received_at__lt=end), "b.d0 >= %s AND b.d0 <= %s"
-            if d.postgres:
-                # The rows and their region-and-day sums in one statement.
-                cursor.execute(*_rebuild_sql(d, appeals, now, period, [day, last]))
+            if whole_month:
+                build = partitions.build_table(cursor, month)
+                cursor.execute(*_rebuild_sql(d, appeals, now, day, last, into=build))
                 rows += cursor.fetchone()[0]
+                partitions.swap_in(cursor, build, month)
             else:
-                select, params = _rollup_select(d, appeals, now, period, [day, last])
-                cursor.execute(f"INSERT INTO ratings_rollup ({_insert_columns()}) {select}", params)
-                rows += max(cursor.rowcount, 0)
-                cursor.execute(_region_day_sql("day >= %s AND day <= %s"), [day, last])
-            # The months these days belong to, whole (their other days' rows are already there or come later).
-            first_month, end = day.replace(day=1), (last.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
-            cursor.execute("DELETE FROM ratings_rollupregionmonth WHERE month >= %s AND month < %s", [first_month, end])
-            cursor.execute(_region_month_sql("day >= %s AND day < %s"), [first_month, end])
+                partitions.ensure_for_days(cursor, [day])
+                cursor.execute("DELETE FROM ratings_rollup WHERE day >= %s AND day <= %s", [day, last])
+                if d.postgres:
+                    # The rows and their region-and-day sums in one statement.
+                    cursor.execute(*_rebuild_sql(d, appeals, now, day, last))
+                    rows += cursor.fetchone()[0]
+                else:
+                    select, params = _rollup_select(d, appeals, now, period, [day, last])
+                    cursor.execute(f"INSERT INTO ratings_rollup ({_insert_columns()}) {select}", params)
+                    rows += max(cursor.rowcount, 0)
+                    cursor.execute(_region_day_sql("day >= %s AND day <= %s"), [day, last])
+            # The month's sums, whole (its other days' rows are already there or come later).
+            cursor.execute("DELETE FROM ratings_rollupregionmonth WHERE month = %s", [month])
+            cursor.execute(_region_month_sql("day >= %s AND day < %s"), [month, partitions.next_month(month)])
         if progress:
             progress((last - day).days + 1)
         day = last + dt.timedelta(days=1)

@@ -1,0 +1,115 @@
+"""On PostgreSQL the rollups are partitioned by month; a whole month is rebuilt in a new table swapped in for its
+partition, and every other writer creates the partitions it needs."""
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.db import connection
+
+from ratings.services import rollups_catch_up, rollups_rebuild, rollups_reroll_appeals
+from tests.factories import make_appeal
+from tests.ratings.reference import expected_rows, region_day_rows_agree, stored_rows
+
+pytestmark = pytest.mark.postgres
+
+NOW = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(autouse=True)
+def frozen():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+def partitions() -> dict[str, str]:
+    """Each partition of the rollup table and its range."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname, pg_get_expr(c.relpartbound, c.oid) FROM pg_inherits i "
+            "JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'ratings_rollup'::regclass"
+        )
+        return dict(cursor.fetchall())
+
+
+def table_oid(name: str) -> int | None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s)::oid", [name])
+        return cursor.fetchone()[0]
+
+
+def attached_indexes(name: str) -> int:
+    """The partition's indexes that are partitions of the parent's indexes."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_index x JOIN pg_inherits i ON i.inhrelid = x.indexrelid "
+            "WHERE x.indrelid = %s::regclass",
+            [name],
+        )
+        return cursor.fetchone()[0]
+
+
+@pytest.fixture
+def november(world):
+    make_appeal(world.page_a, received_at=dt.datetime(2026, 11, 3, 10, 0, tzinfo=dt.UTC))
+    make_appeal(world.page_b, received_at=dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC))
+    rollups_catch_up()
+
+
+def test_the_rollup_table_is_partitioned_by_month_with_the_parent_indexes(world, november):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relkind FROM pg_class WHERE oid = 'ratings_rollup'::regclass")
+        assert cursor.fetchone()[0] == "p"
+    assert partitions()["ratings_rollup_p202611"] == "FOR VALUES FROM ('2026-11-01') TO ('2026-12-01')"
+    assert attached_indexes("ratings_rollup_p202611") == 5
+
+
+def test_a_whole_month_is_rebuilt_into_a_new_partition_with_the_same_rows(world, november):
+    rolled, before = stored_rows(), table_oid("ratings_rollup_p202611")
+
+    result = rollups_rebuild(date_from=dt.date(2026, 11, 1), date_to=dt.date(2026, 11, 30), now=NOW)
+
+    assert result.rows == 2
+    assert table_oid("ratings_rollup_p202611") not in (None, before)  # swapped, not rewritten in place
+    assert table_oid("ratings_rollup_p202611_build") is None
+    assert attached_indexes("ratings_rollup_p202611") == 5
+    assert stored_rows() == rolled == expected_rows(now=NOW)
+    assert region_day_rows_agree()
+    # Twice: the same rows again (idempotent), and the swapped-in partition takes re-rolls like any other.
+    rollups_rebuild(date_from=dt.date(2026, 11, 1), date_to=dt.date(2026, 11, 30), now=NOW)
+    appeal = make_appeal(world.page_a, received_at=dt.datetime(2026, 11, 21, 9, 0, tzinfo=dt.UTC))
+    rollups_reroll_appeals(appeal_ids=[appeal.pk], now=NOW)
+    assert stored_rows() == expected_rows(now=NOW)
+    assert region_day_rows_agree()
+
+
+def test_part_of_a_month_is_rebuilt_in_place(world, november):
+    before = table_oid("ratings_rollup_p202611")
+    rolled = stored_rows()
+
+    rollups_rebuild(date_from=dt.date(2026, 11, 2), date_to=dt.date(2026, 11, 30), now=NOW)
+
+    assert table_oid("ratings_rollup_p202611") == before
+    assert stored_rows() == rolled
+
+
+def test_a_reroll_in_a_month_without_a_partition_creates_it(world, november):
+    appeal = make_appeal(world.page_a, received_at=dt.datetime(2025, 3, 5, 9, 0, tzinfo=dt.UTC))
+
+    rollups_reroll_appeals(appeal_ids=[appeal.pk], now=NOW)
+
+    assert "ratings_rollup_p202503" in partitions()
+    assert stored_rows() == expected_rows(now=NOW)
+
+
+def test_the_catch_up_creates_the_next_months_partition_ahead_of_its_appeals(world):
+    rollups_catch_up(now=NOW)
+
+    assert {"ratings_rollup_p202611", "ratings_rollup_p202612"} <= set(partitions())
+
+
+def test_a_rebuild_of_a_month_with_no_appeals_leaves_an_empty_partition(world):
+    rollups_rebuild(date_from=dt.date(2026, 1, 1), date_to=dt.date(2026, 1, 31), now=NOW)
+
+    assert "ratings_rollup_p202601" in partitions()
+    assert stored_rows() == {}
