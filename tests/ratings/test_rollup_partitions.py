@@ -2,6 +2,7 @@
 partition, and every other writer creates the partitions it needs."""
 
 import datetime as dt
+import importlib
 
 import pytest
 import time_machine
@@ -113,3 +114,35 @@ def test_a_rebuild_of_a_month_with_no_appeals_leaves_an_empty_partition(world):
 
     assert "ratings_rollup_p202601" in partitions()
     assert stored_rows() == {}
+
+
+def test_the_migration_partitions_an_existing_table_and_keeps_its_rows(world, november):
+    """Migration 0003 run on the table as 0002 left it (rebuilt here from the migration state, in the test's
+    transaction): the same rows in month partitions, new rows numbered after the old ones."""
+    from django.db.migrations.executor import MigrationExecutor
+
+    partition = importlib.import_module("ratings.migrations.0003_rollup_monthly_partitions")._partition
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT * FROM ratings_rollup ORDER BY id")
+        before = cursor.fetchall()
+        cursor.execute("DROP TABLE ratings_rollup")
+    state = MigrationExecutor(connection).loader.project_state(("ratings", "0002_rollup_lean_writes"))
+    with connection.schema_editor() as editor:
+        editor.create_model(state.apps.get_model("ratings", "Rollup"))
+    with connection.cursor() as cursor:
+        placeholders = ", ".join(["%s"] * len(before[0]))
+        cursor.executemany(f"INSERT INTO ratings_rollup OVERRIDING SYSTEM VALUE VALUES ({placeholders})", before)  # noqa: S608
+        assert partitions() == {}
+    with connection.schema_editor() as editor:
+        partition(state.apps, editor)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT * FROM ratings_rollup ORDER BY id")
+        assert cursor.fetchall() == before
+    assert set(partitions()) == {"ratings_rollup_p202611"}
+    assert attached_indexes("ratings_rollup_p202611") == 5
+    make_appeal(world.page_a, received_at=dt.datetime(2026, 11, 24, 10, 0, tzinfo=dt.UTC))
+    rollups_catch_up()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT MIN(id) FROM ratings_rollup WHERE day = '2026-11-24'")
+        assert cursor.fetchone()[0] > max(row[0] for row in before)
+    assert stored_rows() == expected_rows(now=NOW)
