@@ -7,13 +7,16 @@ inserted one by one cost about a third of the rebuild (bench.rollups); bulk-buil
 Every other writer (re-rolls, the catch-up, a rebuild of part of a month) writes through the parent table,
 after `ensure_for_days` has created the partitions of the months it writes.
 
-SQLite keeps one plain table: every function here does nothing there.
+The DDL itself is done by three functions of migration 0004 that run with the table owner's rights: the
+application's database role owns no table (`manage.py grant_app_role`), and only the parent's owner may create,
+attach or drop a partition. Each takes a month and derives every name from it.
+
+SQLite keeps one plain table; nothing here is called there.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterable
 
 from django.db import connection
@@ -59,51 +62,22 @@ def ensure_for_days(cursor, days: Iterable[dt.date]) -> None:
         months.append(month)
         month = next_month(month)
     for month in _missing(cursor, months):
-        cursor.execute(
-            f'CREATE TABLE IF NOT EXISTS "{name_of(month)}" PARTITION OF {TABLE} FOR VALUES FROM (%s) TO (%s)',
-            [month, next_month(month)],
-        )
+        cursor.execute("SELECT ratings_rollup_partition(%s)", [month])
 
 
 def build_table(cursor, month: dt.date) -> str:
-    """Create the empty table that will replace the month's partition (the parent's columns, defaults and
-    checks, no indexes yet) and return its name. Call inside the rebuild's transaction."""
-    build = f"{name_of(month)}_build"
-    cursor.execute(f'CREATE TABLE "{build}" (LIKE {TABLE} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)')
-    return build
+    """Create the empty table that will replace the month's partition (the parent's columns, defaults, checks and
+    grants, no indexes yet) and return its name. Call inside the rebuild's transaction."""
+    cursor.execute("SELECT ratings_rollup_build(%s)", [month])
+    return cursor.fetchone()[0]
 
 
-def _parent_indexes(cursor) -> list[str]:
-    """The statements that give a table the parent's indexes: a constraint's through ALTER TABLE (ATTACH adopts
-    an index for a primary key only when it backs the same constraint), the others through CREATE INDEX."""
-    cursor.execute(
-        "SELECT pg_get_indexdef(i.indexrelid), pg_get_constraintdef(c.oid) FROM pg_index i "
-        "LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid AND c.conrelid = i.indrelid "
-        "WHERE i.indrelid = %s::regclass ORDER BY i.indexrelid",
-        [TABLE],
-    )
-    statements = []
-    for index, constraint in cursor.fetchall():
-        if constraint:
-            statements.append(f"ALTER TABLE {{table}} ADD {constraint}")
-        else:
-            statements.append(re.sub(r"^CREATE (UNIQUE )?INDEX \S+ ON ONLY \S+ ", r"CREATE \1INDEX ON {table} ", index))
-    return statements
+def swap_in(cursor, month: dt.date) -> None:
+    """Give the filled build table the parent's indexes and make it the month's partition in place of the old one
+    (dropped).
 
-
-def swap_in(cursor, build: str, month: dt.date) -> None:
-    """Index the filled build table, and make it the month's partition in place of the old one (dropped).
-
-    The range check, validated by one scan of the new rows, spares ATTACH its own scan. The new partition's
-    statistics come from autovacuum, whose analyze threshold its inserted rows pass (an ANALYZE here cost a
-    twentieth of the rebuild). Call inside the rebuild's transaction: the swap takes the parent's exclusive lock,
-    held only from here to the commit.
+    The new partition's statistics come from autovacuum, whose analyze threshold its inserted rows pass (an
+    ANALYZE here cost a twentieth of the rebuild). Call inside the rebuild's transaction: the swap takes the
+    parent's exclusive lock, held only from here to the commit.
     """
-    for statement in _parent_indexes(cursor):
-        cursor.execute(statement.format(table=f'"{build}"'))
-    end = next_month(month)
-    cursor.execute(f'ALTER TABLE "{build}" ADD CONSTRAINT "{build}_range" CHECK (day >= %s AND day < %s)', [month, end])
-    cursor.execute(f'DROP TABLE IF EXISTS "{name_of(month)}"')
-    cursor.execute(f'ALTER TABLE {TABLE} ATTACH PARTITION "{build}" FOR VALUES FROM (%s) TO (%s)', [month, end])
-    cursor.execute(f'ALTER TABLE "{build}" DROP CONSTRAINT "{build}_range"')
-    cursor.execute(f'ALTER TABLE "{build}" RENAME TO "{name_of(month)}"')
+    cursor.execute("SELECT ratings_rollup_swap(%s)", [month])

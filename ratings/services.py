@@ -752,7 +752,7 @@ def rollups_rebuild(
                 build = partitions.build_table(cursor, month)
                 cursor.execute(*_rebuild_sql(d, appeals, now, day, last, into=build))
                 rows += cursor.fetchone()[0]
-                partitions.swap_in(cursor, build, month)
+                partitions.swap_in(cursor, month)
             else:
                 partitions.ensure_for_days(cursor, [day])
                 cursor.execute("DELETE FROM ratings_rollup WHERE day >= %s AND day <= %s", [day, last])

@@ -3,10 +3,13 @@ partition, and every other writer creates the partitions it needs."""
 
 import datetime as dt
 import importlib
+import secrets
+from io import StringIO
 
 import pytest
 import time_machine
-from django.db import connection
+from django.core.management import call_command
+from django.db import DatabaseError, connection, transaction
 
 from ratings.services import rollups_catch_up, rollups_rebuild, rollups_reroll_appeals
 from tests.factories import make_appeal
@@ -146,3 +149,49 @@ def test_the_migration_partitions_an_existing_table_and_keeps_its_rows(world, no
         cursor.execute("SELECT MIN(id) FROM ratings_rollup WHERE day = '2026-11-24'")
         assert cursor.fetchone()[0] > max(row[0] for row in before)
     assert stored_rows() == expected_rows(now=NOW)
+
+
+def test_the_application_role_that_owns_nothing_keeps_the_partitions_and_still_owns_nothing(world, november):
+    """The application's database role (grant_app_role) may not create, attach or drop a partition itself:
+    the rollups do it through the owner's functions, and the tables they create are not the role's."""
+    role = f"otklik_app_test_{secrets.token_hex(4)}"
+    with connection.cursor() as cursor:
+        # Created inside the test's transaction, so the rollback at its end drops the role again.
+        cursor.execute(f"CREATE ROLE {role} NOLOGIN")
+        call_command("grant_app_role", role, stdout=StringIO())
+        cursor.execute(f"SET ROLE {role}")
+        try:
+            appeal = make_appeal(world.page_a, received_at=dt.datetime(2026, 12, 2, 9, 0, tzinfo=dt.UTC))
+            rollups_catch_up(now=NOW)  # December's partition, ahead
+            rollups_reroll_appeals(appeal_ids=[appeal.pk], now=NOW)
+            rollups_rebuild(date_from=dt.date(2026, 11, 1), date_to=dt.date(2026, 12, 31), now=NOW)  # swaps
+            rollups_rebuild(date_from=dt.date(2026, 11, 10), date_to=dt.date(2026, 11, 20), now=NOW)  # in place
+            for sql in (
+                "DROP TABLE ratings_rollup_p202611",
+                "CREATE TABLE ratings_rollup_p202701 PARTITION OF ratings_rollup "
+                "FOR VALUES FROM ('2027-01-01') TO ('2027-02-01')",
+            ):
+                with pytest.raises(DatabaseError, match=r"permission denied|must be owner"), transaction.atomic():
+                    cursor.execute(sql)
+        finally:
+            cursor.execute("RESET ROLE")
+        cursor.execute(
+            "SELECT count(*) FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner WHERE r.rolname = %s", [role]
+        )
+        assert cursor.fetchone()[0] == 0
+    assert {"ratings_rollup_p202611", "ratings_rollup_p202612"} <= set(partitions())
+    assert stored_rows() == expected_rows(now=NOW)
+    assert region_day_rows_agree()
+
+
+def test_only_a_role_granted_them_may_call_the_partition_functions(world):
+    role = f"otklik_other_test_{secrets.token_hex(4)}"
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE ROLE {role} NOLOGIN")
+        cursor.execute(f"SET ROLE {role}")
+        try:
+            for function in ("ratings_rollup_partition", "ratings_rollup_build", "ratings_rollup_swap"):
+                with pytest.raises(DatabaseError, match="permission denied"), transaction.atomic():
+                    cursor.execute(f"SELECT {function}('2027-01-01')")
+        finally:
+            cursor.execute("RESET ROLE")

@@ -4,6 +4,8 @@ The application then cannot wipe its own history: it may insert and read appeal 
 update, delete or truncate them, and since it owns no table it can neither disable their triggers nor alter
 them (`session_replication_role` is a superuser's setting, which the role is refused). The role itself is
 created by whoever administers the server (docker/postgres-init/ for docker-compose), as a plain LOGIN role.
+What it may not do as itself but needs (the rollup partitions' DDL) goes through functions that run as the owner
+(SECURITY DEFINER), each doing one thing; the role may execute those.
 """
 
 from __future__ import annotations
@@ -56,6 +58,14 @@ class Command(BaseCommand):
                     f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {quoted}",
                 ):
                     cursor.execute(statement)
+                # The functions that run with the owner's rights, each made for the application to call, as the
+                # rollup partitions' DDL (ratings.partitions); their migrations revoke them from PUBLIC.
+                cursor.execute(
+                    "SELECT p.oid::regprocedure::text FROM pg_proc p "
+                    "WHERE p.pronamespace = current_schema()::regnamespace AND p.prosecdef ORDER BY 1"
+                )
+                for (function,) in cursor.fetchall():
+                    cursor.execute(f"GRANT EXECUTE ON FUNCTION {function} TO {quoted}")
         self.stdout.write(f"Role {role}: read and write, history tables insert and read only.")
 
     @staticmethod
