@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
@@ -24,6 +25,74 @@ from ratings.models import RatingSnapshot
 
 TREND_DAYS = 90
 WORST_SHOWN = 30
+DASH = "—"
+
+
+def _number(value: float | int | None, decimals: int | None = None) -> str:
+    """A figure as a Russian reader writes it (decimal comma, thin groups), a dash when there is none."""
+    if value is None:
+        return DASH
+    rounded = round(value, decimals) if decimals is not None else value  # number_format cuts, it does not round
+    return number_format(rounded, decimals, use_l10n=True, force_grouping=True)
+
+
+def _percent(share: float | None, decimals: int = 0) -> str:
+    return DASH if share is None else f"{_number(share * 100, decimals)}\u00a0%"
+
+
+def _worst_table(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The worst organisations as unfold's table component takes them: headers and rows of cells."""
+    return {
+        "headers": [
+            _("organisation"),
+            _("received"),
+            _("on time"),
+            _("breached"),
+            _("compliance"),
+            _("median first response, min"),
+            _("overdue"),
+        ],
+        "rows": [
+            [
+                row["name"],
+                _number(row["received"]),
+                _number(row["answered_on_time"]),
+                _number(row["breached"]),
+                _percent(row["compliance"]),
+                _number(row["first_response_p50_minutes"], 1),
+                _number(row["overdue"]),
+            ]
+            for row in rows
+        ],
+    }
+
+
+def _reach_table(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "headers": [
+            _("region"),
+            _("subscribers"),
+            _("rank"),
+            _("penetration"),
+            _("rank"),
+            _("growth over 30 days"),
+            _("composite"),
+            _("rank"),
+        ],
+        "rows": [
+            [
+                row["name"],
+                _number(row["subscribers"]),
+                _number(row["rank_subscribers"]),
+                _percent(row["penetration"], 2) if row["penetration"] is not None else _("population unknown"),
+                _number(row["rank_penetration"]),
+                _number(row["growth_30d"]),
+                _number(row["composite"], 3),
+                _number(row["rank_composite"]),
+            ]
+            for row in rows
+        ],
+    }
 
 
 def _may_use(request: HttpRequest) -> bool:
@@ -136,10 +205,10 @@ class RatingSnapshotAdmin(GrammaticalAdminMixin, ModelAdmin):
         context: dict[str, Any] = {
             **self.admin_site.each_context(request),
             "title": _("Control centre"),
-            "worst": worst,
+            "worst": _worst_table(worst),
             "compliance_chart": mark_safe(compliance_chart),  # noqa: S308 - built from numbers and escaped labels
             "volume_chart": mark_safe(volume_chart),  # noqa: S308
-            "reach": reach,
+            "reach": _reach_table(reach),
             "today": today,
             "snapshots_url": reverse("admin:ratings_ratingsnapshot_changelist"),
         }

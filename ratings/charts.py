@@ -3,6 +3,7 @@ the page needs no script and no network at run time (closed government networks)
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -16,6 +17,16 @@ class Series:
     colour: str
 
 
+def _nice_step(raw: float) -> float:
+    """The smallest of 1, 2, 3, 4, 5, 6 or 8 times a power of ten at or above `raw`: the step between grid lines."""
+    power = 10 ** math.floor(math.log10(raw))
+    return next(power * factor for factor in (1, 2, 3, 4, 5, 6, 8, 10) if power * factor >= raw)
+
+
+def _tick(value: float) -> str:
+    return f"{value:g}".replace(".", ",")  # a decimal comma, as the page's other figures
+
+
 def line_chart(
     labels: Sequence[str], series: Sequence[Series], *, width: int = 900, height: int = 260, top: float | None = None
 ) -> str:
@@ -23,7 +34,8 @@ def line_chart(
     left, right, upper, lower = 48, 12, 12, 28
     plot_w, plot_h = width - left - right, height - upper - lower
     values = [v for s in series for v in s.values if v is not None]
-    ceiling = top if top is not None else (max(values) if values else 1) or 1
+    # Four grid steps of a round size: a given top (100 %), or the data's maximum rounded up (counts: whole steps).
+    ceiling = top if top is not None else 4 * _nice_step(max(max(values, default=0) / 4, 1))
     count = max(len(labels) - 1, 1)
 
     def x(index: int) -> float:
@@ -40,7 +52,7 @@ def line_chart(
         value = ceiling * step / 4
         parts.append(
             f'<line x1="{left}" x2="{width - right}" y1="{y(value):.1f}" y2="{y(value):.1f}" stroke="#ddd"/>'
-            f'<text x="{left - 4}" y="{y(value) + 4:.1f}" text-anchor="end">{value:g}</text>'
+            f'<text x="{left - 4}" y="{y(value) + 4:.1f}" text-anchor="end">{_tick(value)}</text>'
         )
     every = max(len(labels) // 8, 1)
     for index, label in enumerate(labels):

@@ -42,3 +42,30 @@ def test_the_page_runs_a_bounded_number_of_queries(client, world, django_assert_
     client.get(URL)
     with django_assert_max_num_queries(16):
         assert client.get(URL).status_code == 200
+
+
+def test_the_tables_figures_are_rounded_and_written_the_russian_way(settings):
+    from django.utils import translation
+
+    from ratings.admin import _number, _percent
+
+    with translation.override("ru"):
+        assert _percent(2 / 3) == "67\u00a0%"
+        assert _percent(0.0084739, 2) == "0,85\u00a0%"
+        assert _number(574.77, 1) == "574,8"
+        assert _number(112483) == "112\u00a0483"
+        assert _percent(None) == _number(None) == "—"
+
+
+def test_the_charts_grid_has_four_round_steps():
+    from ratings.charts import Series, line_chart
+
+    def ticks(values: list[float], **options) -> list[str]:
+        svg = line_chart([str(i) for i in range(len(values))], [Series("x", values, "#000")], **options)
+        return [part.split(">")[1] for part in svg.split('text-anchor="end"')[1:]]
+
+    assert [tick.split("<")[0] for tick in ticks([3, 25, 7])] == ["0", "8", "16", "24", "32"]
+    assert [tick.split("<")[0] for tick in ticks([0.5, 0.2], top=100)] == ["0", "25", "50", "75", "100"]
+    assert [tick.split("<")[0] for tick in ticks([0, 1])] == ["0", "1", "2", "3", "4"]
+    assert [tick.split("<")[0] for tick in ticks([0, 0])] == ["0", "1", "2", "3", "4"]
+    assert [tick.split("<")[0] for tick in ticks([])] == ["0", "1", "2", "3", "4"]
