@@ -17,7 +17,7 @@ run: $(VENV)/.installed
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py collectstatic --no-input --verbosity 0
 	$(PY) manage.py seed_demo
-	$(PY) manage.py devserver --port $(PORT)
+	OTKLIK_PUBLIC_URL=$${OTKLIK_PUBLIC_URL:-http://127.0.0.1:$(PORT)} $(PY) manage.py devserver --port $(PORT)
 
 test: $(VENV)/.installed
 	bash bin/test
