@@ -9,7 +9,8 @@ after `ensure_for_days` has created the partitions of the months it writes.
 
 The DDL itself is done by three functions of migration 0004 that run with the table owner's rights: the
 application's database role owns no table (`manage.py grant_app_role`), and only the parent's owner may create,
-attach or drop a partition. Each takes a month and derives every name from it.
+attach or drop a partition. Each takes a month and derives every name from it (`ratings_rollup_partition_name`,
+the one place that names a partition).
 
 SQLite keeps one plain table; nothing here is called there.
 """
@@ -32,20 +33,8 @@ def next_month(month: dt.date) -> dt.date:
     return (month.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
 
 
-def name_of(month: dt.date) -> str:
-    return f"{TABLE}_p{month:%Y%m}"
-
-
 def _partitioned() -> bool:
     return connection.vendor == "postgresql"
-
-
-def _missing(cursor, months: list[dt.date]) -> list[dt.date]:
-    cursor.execute(
-        "SELECT m FROM unnest(%s::date[]) AS m WHERE to_regclass(%s || to_char(m, 'YYYYMM')) IS NULL ORDER BY m",
-        [months, f"{TABLE}_p"],
-    )
-    return [month for (month,) in cursor.fetchall()]
 
 
 def ensure_for_days(cursor, days: Iterable[dt.date]) -> None:
@@ -61,8 +50,8 @@ def ensure_for_days(cursor, days: Iterable[dt.date]) -> None:
     while month <= max(days):
         months.append(month)
         month = next_month(month)
-    for month in _missing(cursor, months):
-        cursor.execute("SELECT ratings_rollup_partition(%s)", [month])
+    # One round trip; the function names the partition and creates it only when missing.
+    cursor.execute("SELECT ratings_rollup_partition(m) FROM unnest(%s::date[]) AS m", [months])
 
 
 def build_table(cursor, month: dt.date) -> str:

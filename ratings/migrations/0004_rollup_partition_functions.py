@@ -1,6 +1,7 @@
 """The rollup partitions' DDL as three functions that run with their owner's rights (SECURITY DEFINER): the
 application's database role owns no table (`manage.py grant_app_role`), and PostgreSQL lets only the parent's
-owner create, attach or drop a partition. The functions take a month and derive every name from it, so the role
+owner create, attach or drop a partition. The functions take a month and derive every name from it (the one
+naming rule, `ratings_rollup_partition_name`, which refuses a day other than a month's first), so the role
 can do exactly this and nothing else: create a month's partition, create the table that will replace it (given
 the parent's INSERT and SELECT grants, so whoever may write the rollups may fill it), and swap that table in with
 the parent's indexes. The tables they create belong to the owner, so the role still owns nothing.
@@ -11,15 +12,23 @@ Written out here, not read from ratings.partitions: a migration does not change.
 
 from django.db import migrations
 
-_PARTITION = """
-CREATE OR REPLACE FUNCTION ratings_rollup_partition(month date) RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = {schema}, pg_temp AS $$
-DECLARE
-    name text := 'ratings_rollup_p' || to_char(month, 'YYYYMM');
+_NAME = """
+CREATE OR REPLACE FUNCTION ratings_rollup_partition_name(month date) RETURNS text
+LANGUAGE plpgsql IMMUTABLE SET search_path = {schema}, pg_temp AS $$
 BEGIN
     IF month <> date_trunc('month', month)::date THEN
         RAISE EXCEPTION 'not the first day of a month: %', month;
     END IF;
+    RETURN 'ratings_rollup_p' || to_char(month, 'YYYYMM');
+END $$
+"""
+
+_PARTITION = """
+CREATE OR REPLACE FUNCTION ratings_rollup_partition(month date) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = {schema}, pg_temp AS $$
+DECLARE
+    name text := ratings_rollup_partition_name(month);
+BEGIN
     IF to_regclass(quote_ident(name)) IS NULL THEN
         EXECUTE format(
             'CREATE TABLE %I PARTITION OF ratings_rollup FOR VALUES FROM (%L) TO (%L)',
@@ -33,12 +42,9 @@ _BUILD = """
 CREATE OR REPLACE FUNCTION ratings_rollup_build(month date) RETURNS text
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = {schema}, pg_temp AS $$
 DECLARE
-    name text := 'ratings_rollup_p' || to_char(month, 'YYYYMM') || '_build';
+    name text := ratings_rollup_partition_name(month) || '_build';
     grantee oid;
 BEGIN
-    IF month <> date_trunc('month', month)::date THEN
-        RAISE EXCEPTION 'not the first day of a month: %', month;
-    END IF;
     EXECUTE format('CREATE TABLE %I (LIKE ratings_rollup INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', name);
     FOR grantee IN
         SELECT DISTINCT a.grantee FROM pg_class c, aclexplode(c.relacl) AS a
@@ -58,7 +64,7 @@ _SWAP = """
 CREATE OR REPLACE FUNCTION ratings_rollup_swap(month date) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = {schema}, pg_temp AS $$
 DECLARE
-    partition text := 'ratings_rollup_p' || to_char(month, 'YYYYMM');
+    partition text := ratings_rollup_partition_name(month);
     build text := partition || '_build';
     finish date := (month + interval '1 month')::date;
     index_definition text;
@@ -91,7 +97,12 @@ BEGIN
 END $$
 """
 
-_FUNCTIONS = ("ratings_rollup_partition(date)", "ratings_rollup_build(date)", "ratings_rollup_swap(date)")
+_FUNCTIONS = (
+    "ratings_rollup_partition_name(date)",
+    "ratings_rollup_partition(date)",
+    "ratings_rollup_build(date)",
+    "ratings_rollup_swap(date)",
+)
 
 
 def _create(apps, schema_editor) -> None:
@@ -101,10 +112,11 @@ def _create(apps, schema_editor) -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT current_schema()")
         schema = connection.ops.quote_name(cursor.fetchone()[0])
-        for body in (_PARTITION, _BUILD, _SWAP):
+        for body in (_NAME, _PARTITION, _BUILD, _SWAP):
             cursor.execute(body.format(schema=schema))
         for function in _FUNCTIONS:
-            # Only the roles granted it (grant_app_role) may call a function that runs as the owner.
+            # Only the roles granted them (grant_app_role) may call the functions that run as the owner; the
+            # naming helper is for those functions alone.
             cursor.execute(f"REVOKE ALL ON FUNCTION {function} FROM PUBLIC")
 
 
@@ -113,7 +125,7 @@ def _drop(apps, schema_editor) -> None:
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
-        for function in _FUNCTIONS:
+        for function in reversed(_FUNCTIONS):
             cursor.execute(f"DROP FUNCTION IF EXISTS {function}")
 
 

@@ -195,3 +195,14 @@ def test_only_a_role_granted_them_may_call_the_partition_functions(world):
                     cursor.execute(f"SELECT {function}('2027-01-01')")
         finally:
             cursor.execute("RESET ROLE")
+
+
+def test_the_partition_functions_refuse_a_day_other_than_a_months_first(world):
+    for function in ("ratings_rollup_partition", "ratings_rollup_build", "ratings_rollup_swap"):
+        with (
+            pytest.raises(DatabaseError, match="not the first day of a month"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(f"SELECT {function}('2026-03-15')")
+    assert "ratings_rollup_p202603" not in partitions()
