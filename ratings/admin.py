@@ -72,12 +72,12 @@ def _reach_table(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "headers": [
             _("region"),
             _("subscribers"),
-            _("rank"),
+            _("rank by subscribers"),
             _("penetration"),
-            _("rank"),
+            _("rank by penetration"),
             _("growth over 30 days"),
             _("composite"),
-            _("rank"),
+            _("rank by composite"),
         ],
         "rows": [
             [
