@@ -47,7 +47,7 @@ def test_the_page_runs_a_bounded_number_of_queries(client, world, django_assert_
 def test_the_tables_figures_are_rounded_and_written_the_russian_way(settings):
     from django.utils import translation
 
-    from ratings.admin import _number, _percent
+    from ratings.admin import _number, _percent, _reach_table
 
     with translation.override("ru"):
         assert _percent(2 / 3) == "67\u00a0%"
@@ -55,6 +55,19 @@ def test_the_tables_figures_are_rounded_and_written_the_russian_way(settings):
         assert _number(574.77, 1) == "574,8"
         assert _number(112483) == "112\u00a0483"
         assert _percent(None) == _number(None) == "—"
+        row = {
+            "name": "Москва",
+            "subscribers": 50000,
+            "rank_subscribers": 1,
+            "penetration": 0.0037667,
+            "rank_penetration": 5,
+            "growth_30d": None,
+            "composite": 0.6594,
+            "rank_composite": None,
+        }
+        assert _reach_table([row])["rows"] == [["Москва", "50\u00a0000 (1)", "0,38\u00a0% (5)", "—", "0,659"]]
+        unknown = row | {"penetration": None, "rank_penetration": None}
+        assert _reach_table([unknown])["rows"][0][2] == "численность населения неизвестна"
 
 
 def test_the_charts_grid_has_four_round_steps():

@@ -32,4 +32,10 @@ def test_an_analyst_reads_the_worst_organisations_as_a_table_with_the_trend_draw
     padding = page.evaluate("(cell) => parseFloat(getComputedStyle(cell).paddingLeft)", first_cell.element_handle())
     assert padding >= 8  # unfold's cell spacing applies
     assert page.locator("#content-main svg").count() == 2
+    # At a laptop's width every table fits its card: no sideways scrolling.
+    widths = page.evaluate(
+        "() => [...document.querySelectorAll('#content-main table')]"
+        ".map(table => table.parentElement.scrollWidth - table.parentElement.clientWidth)"
+    )
+    assert widths and max(widths) <= 1
     shot(page, "control-centre")
