@@ -98,20 +98,22 @@ class Rollup(Measures):
         verbose_name_plural = _("rollups")
         constraints = [
             models.UniqueConstraint(
-                "day",
-                "region",
                 "organization",
                 Coalesce("page", 0),
+                "day",
                 "kind",
                 Coalesce("category", 0),
+                "region",
                 name="rollup_unique_key",
             ),
         ]
-        # The unique key leads with the day: it serves the dashboards by period and the rebuild's delete by period.
+        # The unique key leads with the organisation: it also serves an operator's dashboards of their
+        # organisations by period (the scan reads the organisation's entries of the period's monthly partitions;
+        # the day comes after the page) and the re-roll's delete of an organisation. A rebuild builds every index
+        # of its month again (ratings.partitions), so none is kept that another one already serves.
         indexes = [
-            # Dashboards of an analyst's or auditor's regions, and of an operator's organisations, by period.
+            # Dashboards of an analyst's or auditor's regions by period.
             models.Index(fields=["region", "day"], name="rollup_region_day_idx"),
-            models.Index(fields=["organization", "day"], name="rollup_org_day_idx"),
             # A page's dashboard (`page_id` filter) and the re-roll's delete of one page and day.
             models.Index(fields=["page", "day"], name="rollup_page_day_idx"),
         ]

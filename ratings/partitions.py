@@ -2,9 +2,9 @@
 
 A rebuild of a whole month writes the month's rows into a new table without indexes, builds its indexes in one
 pass each, and swaps it in for the month's partition in the same transaction: readers see the old rows until
-the commit, and nothing is deleted row by row. Keeping five indexes current while a month's rows are deleted and
-inserted one by one cost about a third of the rebuild (bench.rollups); bulk-built they cost a few per cent.
-Every other writer (re-rolls, the catch-up, a rebuild of part of a month) writes through the parent table,
+the commit, and nothing is deleted row by row. Keeping the indexes (five then) current while a month's rows
+are deleted and inserted one by one cost about a third of the rebuild (bench.rollups); bulk-built they cost a
+few per cent. Every other writer (re-rolls, the catch-up, a rebuild of part of a month) writes through the parent table,
 after `ensure_for_days` has created the partitions of the months it writes.
 
 The DDL itself is done by three functions of migration 0004 that run with the table owner's rights: the

@@ -252,9 +252,9 @@ def _measures_sql(d: Dialect) -> str:
 def _rollup_select(d: Dialect, where: Q, now: dt.datetime, outer_where: str, outer_params: list) -> tuple[str, list]:
     """SELECT of rollup rows (the columns of `_insert_columns`) for appeals in `where` passing `outer_where`."""
     ctes, params = _rollup_ctes(d, where, now)
-    # Rows come out in (organisation, page, day) order: inserted so, they reach the (organization, day) and
-    # (page, day) indexes in their order instead of at random leaf pages (a rebuild's index writes were most of
-    # its cost with the server's default 128 MB of shared buffers).
+    # Rows come out in (organisation, page, day) order: inserted so, they reach the unique key (which leads with
+    # the organisation and page) and the (page, day) index in their order instead of at random leaf pages (a
+    # rebuild's index writes were most of its cost with the server's default 128 MB of shared buffers).
     sql = f"""{ctes}
         SELECT b.d0, b.region_id, b.organization_id, b.page_id, b.platform, b.organization_kind, b.kind,
             b.category_id, {_measures_sql(d)}
