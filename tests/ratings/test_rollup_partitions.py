@@ -53,6 +53,12 @@ def attached_indexes(name: str) -> int:
         return cursor.fetchone()[0]
 
 
+def index_names(name: str) -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexrelid::regclass::text FROM pg_index WHERE indrelid = %s::regclass", [name])
+        return {row[0] for row in cursor.fetchall()}
+
+
 def parent_indexes() -> int:
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_index WHERE indrelid = 'ratings_rollup'::regclass")
@@ -87,8 +93,15 @@ def test_a_whole_month_is_rebuilt_into_a_new_partition_with_the_same_rows(world,
     assert attached_indexes("ratings_rollup_p202611") == parent_indexes()
     assert stored_rows() == rolled == expected_rows(now=NOW)
     assert region_day_rows_agree()
-    # Twice: the same rows again (idempotent), and the swapped-in partition takes re-rolls like any other.
+    # Its indexes are named after the partition, as those of a partition PostgreSQL creates.
+    names = index_names("ratings_rollup_p202611")
+    assert "ratings_rollup_p202611_pkey" in names
+    assert "ratings_rollup_p202611_region_id_day_idx" in names
+    assert all(name.startswith("ratings_rollup_p202611_") and "build" not in name for name in names)
+    # Twice: the same rows again (idempotent) and the same index names, and the swapped-in partition takes
+    # re-rolls like any other.
     rollups_rebuild(date_from=dt.date(2026, 11, 1), date_to=dt.date(2026, 11, 30), now=NOW)
+    assert index_names("ratings_rollup_p202611") == names
     appeal = make_appeal(world.page_a, received_at=dt.datetime(2026, 11, 21, 9, 0, tzinfo=dt.UTC))
     rollups_reroll_appeals(appeal_ids=[appeal.pk], now=NOW)
     assert stored_rows() == expected_rows(now=NOW)
