@@ -81,6 +81,27 @@ class PageInline(TabularInline):
     fields = ["platform", "platform_id", "title", "url", "verified", "category", "is_primary", "is_active"]
     show_change_link = True
 
+    # Rights follow the scope, as on the pages' own list (`obj` is the organisation): whoever sees the organisation
+    # sees its pages, whoever may change it may change and add them, and only a federal administrator deletes.
+    def _may_manage(self, request: HttpRequest, obj) -> bool:
+        return (
+            obj is not None
+            and request.user.is_staff
+            and selectors.organizations_visible_to(request.user, mode="manage").filter(pk=obj.pk).exists()
+        )
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return request.user.is_staff and not scope_for(request.user).read.is_empty
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return self._may_manage(request, obj)
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return self._may_manage(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return scope_for(request.user).is_federal_admin
+
 
 @admin.register(Organization)
 class OrganizationAdmin(ScopedModelAdmin):
@@ -112,6 +133,24 @@ class OrganizationAdmin(ScopedModelAdmin):
         else:
             created = services.organization_create(actor=request.user, data=_model_fields(form))
             obj.pk = created.pk
+
+    def save_formset(self, request: HttpRequest, form, formset, change: bool) -> None:
+        if formset.model is not Page:
+            super().save_formset(request, form, formset, change)
+            return
+        # The organisation's pages go through the registry's services, as on a page's own form: the same checks,
+        # and the apps above learn what changed (publics.hooks: a platform changed here re-rolls the page's rows).
+        formset.save(commit=False)  # for the lists of new, changed and deleted pages that the history message reads
+        for page in formset.deleted_objects:
+            page.delete()
+        for page_form in formset.forms:
+            if page_form in formset.deleted_forms or not page_form.has_changed():
+                continue
+            if page_form.instance.pk is None:
+                page_form.instance.pk = services.page_create(actor=request.user, data=_model_fields(page_form)).pk
+            else:
+                stored = Page.objects.select_related("organization").get(pk=page_form.instance.pk)
+                services.page_update(actor=request.user, page=stored, data=_changes(page_form))
 
 
 @admin.register(Page)

@@ -12,27 +12,38 @@ from typing import Any
 
 from django.db import models
 
-# Per organisation id, the names of the fields whose stored value the write changed.
-OrganizationChanges = Mapping[int, frozenset[str]]
-OrganizationReceiver = Callable[[OrganizationChanges], None]
-
-_organizations_changed: list[OrganizationReceiver] = []
+# Per id of a stored row, the names of the fields whose stored value the write changed.
+Changes = Mapping[int, frozenset[str]]
+Receiver = Callable[[Changes], None]
 
 
-def on_organizations_changed(receiver: OrganizationReceiver) -> OrganizationReceiver:
-    """Register `receiver(changes)`, called with the changed fields of stored organisations (once per receiver)."""
-    if receiver not in _organizations_changed:
-        _organizations_changed.append(receiver)
-    return receiver
+class ChangeHook:
+    """The receivers of the changed fields of one model's stored rows."""
+
+    def __init__(self) -> None:
+        self._receivers: list[Receiver] = []
+
+    def connect(self, receiver: Receiver) -> Receiver:
+        """Register `receiver(changes)` (once per receiver)."""
+        if receiver not in self._receivers:
+            self._receivers.append(receiver)
+        return receiver
+
+    def send(self, changes: Changes) -> None:
+        """Call inside the writing transaction, after the rows are written; rows that did not change are left
+        out (nothing is called when none did)."""
+        changes = {pk: fields for pk, fields in changes.items() if fields}
+        if changes:
+            for receiver in self._receivers:
+                receiver(changes)
 
 
-def organizations_changed(changes: OrganizationChanges) -> None:
-    """Call inside the writing transaction, after the rows are written; organisations that did not change are
-    left out (nothing is called when none did)."""
-    changes = {pk: fields for pk, fields in changes.items() if fields}
-    if changes:
-        for receiver in _organizations_changed:
-            receiver(changes)
+_organizations = ChangeHook()  # by organisation id
+_pages = ChangeHook()  # by page id
+on_organizations_changed = _organizations.connect
+organizations_changed = _organizations.send
+on_pages_changed = _pages.connect
+pages_changed = _pages.send
 
 
 def changed_fields(before: models.Model, after: models.Model, names: Iterable[str]) -> frozenset[str]:

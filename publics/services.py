@@ -78,11 +78,15 @@ def page_create(*, actor: Actor, data: Mapping[str, Any]) -> Page:
 
 
 def page_update(*, actor: Actor, page: Page, data: Mapping[str, Any]) -> Page:
+    """Change a stored page; the apps above react to what changed on commit (publics.hooks)."""
     _require_manage_organization(actor, page.organization)
     if "organization" in data and data["organization"].pk != page.organization_id:
         _require_manage_organization(actor, data["organization"])
+    before = copy.copy(page)
     _apply(page, data)
-    _save(page)
+    with transaction.atomic():
+        _save(page)
+        hooks.pages_changed({page.pk: hooks.changed_fields(before, page, Page.EDITABLE_FIELDS)})
     return page
 
 

@@ -17,7 +17,8 @@ How rows stay current:
   that changed (checked by a fingerprint of the overrides before every roll);
 - a change of an organisation's zone, region, kind or office hours (publics.hooks) queues
   `ratings.tasks.reroll_organizations` on commit, which re-rolls all of its rows (its appeals have followed a
-  region change in the organisation's own transaction);
+  region change in the organisation's own transaction), and a change of a page's platform queues
+  `ratings.tasks.reroll_pages`, which re-rolls all of the page's rows;
 - `rollups_rebuild` (`manage.py rebuild_rollups --from --to`) recomputes any period.
 """
 
@@ -62,6 +63,9 @@ REROLL_ORGANIZATIONS_TASK = "ratings.tasks.reroll_organizations"
 # What an organisation's rollup rows depend on: its zone (the local day of receipt), its region and kind (copied
 # onto the rows, which dashboards group and filter by) and its office hours (the working minutes).
 ORGANIZATION_FIELDS = frozenset({"timezone", "region", "kind", "office_opens_at", "office_closes_at"})
+REROLL_PAGES_TASK = "ratings.tasks.reroll_pages"
+# The page's fields a rollup row depends on (its organisation is the appeal's own, not the page's).
+PAGE_FIELDS = frozenset({"platform"})
 _HOUR_US = 3_600_000_000
 _DAY_US = 86_400_000_000
 
@@ -622,6 +626,14 @@ def rollups_queue_organization_reroll(changes: Mapping[int, frozenset[str]]) -> 
         queue_after_commit(REROLL_ORGANIZATIONS_TASK, organization_ids=ids)
 
 
+def rollups_queue_page_reroll(changes: Mapping[int, frozenset[str]]) -> None:
+    """publics.hooks listener: queue the re-roll of the pages whose platform changed (a rollup row takes its
+    platform from the page), on commit, through the outbox as for organisations."""
+    ids = sorted(pk for pk, fields in changes.items() if fields & PAGE_FIELDS)
+    if ids:
+        queue_after_commit(REROLL_PAGES_TASK, page_ids=ids)
+
+
 def rollups_reroll_organizations(*, organization_ids: Iterable[int], now: dt.datetime | None = None) -> int:
     """Recompute every rollup row of the organisations' appeals, all days, in one statement per batch of
     organisations; rows of local days (or regions) their appeals no longer fall on are removed, and the region
@@ -630,14 +642,25 @@ def rollups_reroll_organizations(*, organization_ids: Iterable[int], now: dt.dat
     The appeals have followed their organisation's region by then (appeals.services.appeals_follow_region_changes,
     in the organisation's write): a rollup row takes its region from its appeals.
     """
+    return _reroll_all_days("organization_id", organization_ids, now=now)
+
+
+def rollups_reroll_pages(*, page_ids: Iterable[int], now: dt.datetime | None = None) -> int:
+    """Recompute every rollup row of the pages' appeals, all days, as `rollups_reroll_organizations` does for
+    organisations. Returns the rows written. Idempotent."""
+    return _reroll_all_days("page_id", page_ids, now=now)
+
+
+def _reroll_all_days(column: str, values: Iterable[int], *, now: dt.datetime | None) -> int:
+    """Recompute every rollup row whose appeals have `column` (organization_id or page_id) in `values`."""
     now = now or timezone.now()
-    ids = sorted(set(organization_ids))
+    ids = sorted(set(values))
     if not ids:
         return 0
     d = Dialect(connection.vendor)
     written = 0
     with transaction.atomic():
-        bounds = Appeal.objects.filter(organization_id__in=ids).aggregate(
+        bounds = Appeal.objects.filter(**{f"{column}__in": ids}).aggregate(
             first=Min("received_at"), last=Max("received_at")
         )
         days = [moment.date() for moment in bounds.values() if moment is not None]
@@ -650,10 +673,10 @@ def rollups_reroll_organizations(*, organization_ids: Iterable[int], now: dt.dat
             pairs: set[tuple[int, dt.date]] = set()
             for start in range(0, len(ids), _KEYS_PER_STATEMENT):
                 chunk = ids[start : start + _KEYS_PER_STATEMENT]
-                where = f"organization_id IN ({', '.join(['%s'] * len(chunk))})"
+                where = f"{column} IN ({', '.join(['%s'] * len(chunk))})"
                 pairs |= _region_days_of(cursor, where, chunk)  # the days and regions the rows may leave
                 cursor.execute(f"DELETE FROM ratings_rollup WHERE {where}", chunk)
-                select, params = _rollup_select(d, Q(organization_id__in=chunk), now, "1 = 1", [])
+                select, params = _rollup_select(d, Q(**{f"{column}__in": chunk}), now, "1 = 1", [])
                 cursor.execute(f"INSERT INTO ratings_rollup ({_insert_columns()}) {select}", params)
                 written += max(cursor.rowcount, 0)
                 pairs |= _region_days_of(cursor, where, chunk)
@@ -798,10 +821,12 @@ __all__ = [
     "rollup_period_of_appeals",
     "rollups_catch_up",
     "rollups_queue_organization_reroll",
+    "rollups_queue_page_reroll",
     "rollups_queue_reroll",
     "rollups_rebuild",
     "rollups_reroll_appeals",
     "rollups_reroll_organizations",
+    "rollups_reroll_pages",
 ]
 
 

@@ -21,6 +21,12 @@ def reroll_organizations(organization_ids: list[int]) -> int:
     return services.rollups_reroll_organizations(organization_ids=organization_ids)
 
 
+@shared_task(name=services.REROLL_PAGES_TASK, acks_late=True)
+def reroll_pages(page_ids: list[int]) -> int:
+    """Queued on commit of a change of pages' platform: every rollup row of their appeals is computed again."""
+    return services.rollups_reroll_pages(page_ids=page_ids)
+
+
 @shared_task(name="ratings.tasks.rollups_catch_up", acks_late=True)
 def rollups_catch_up() -> int:
     """Periodic (config.settings.base CELERY_BEAT_SCHEDULE): whatever the on-commit path missed."""
