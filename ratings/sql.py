@@ -58,6 +58,11 @@ class Dialect:
         return f"date({day}, 'start of month')"
 
     @property
+    def count(self) -> str:
+        """COUNT(*) as the rollup columns' integer on PostgreSQL (`ratings_count`, migration 0007)."""
+        return "ratings_count(*)" if self.postgres else "COUNT(*)"
+
+    @property
     def timestamp_parameter(self) -> str:
         """A `%s` parameter holding a moment, typed where a statement gives it no context (a CTE's column)."""
         return "CAST(%s AS timestamp with time zone)" if self.postgres else "%s"

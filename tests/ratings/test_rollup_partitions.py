@@ -227,3 +227,31 @@ def test_the_partition_functions_refuse_a_day_other_than_a_months_first(world):
         ):
             cursor.execute(f"SELECT {function}('2026-03-15')")
     assert "ratings_rollup_p202603" not in partitions()
+
+
+def test_the_month_rows_are_written_as_the_aggregate_makes_them(world, november):
+    """The rebuild's INSERT lists the new table's columns in their order and types, with integer counts: the plan
+    writes the GROUP BY's rows directly, with no per-row projection (a Subquery Scan) to reorder or convert
+    them. A column added without its expression fails loudly instead."""
+    from django.db.models import Q
+
+    from ratings import partitions as rollup_partitions
+    from ratings.services import _rebuild_sql, _table_columns, _typed_row
+    from ratings.sql import Dialect
+
+    d = Dialect("postgresql")
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_typeof(ratings_count(*))::text FROM (VALUES (1), (2)) AS v (x)")
+        assert cursor.fetchone() == ("integer",)
+        build = rollup_partitions.build_table(cursor, dt.date(2026, 11, 1))
+        columns = _table_columns(cursor, build)
+        sql, params = _rebuild_sql(
+            d, Q(), NOW, dt.date(2026, 11, 1), dt.date(2026, 11, 30), columns=columns, into=build
+        )
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = [row[0].strip() for row in cursor.fetchall()]
+        transaction.set_rollback(True)
+    insert = next(i for i, line in enumerate(plan) if line.startswith(f"->  Insert on {build}"))
+    assert plan[insert + 1].startswith("->  GroupAggregate"), plan[insert : insert + 3]
+    with pytest.raises(RuntimeError, match="no expression"):
+        _typed_row(d, [*columns, ("added_later", "integer", None)])
