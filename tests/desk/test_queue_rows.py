@@ -64,10 +64,16 @@ def _unfold_phrases() -> set[str]:
     root = Path(unfold.__file__).parent
     found = set()
     # unfold itself; its contrib packages (import-export, guardian, WYSIWYG, ...) are not installed here.
+    # Either quote: `{% trans "…" %}`, `{% trans '…' %}`, and `_("…")` or `_('…')` in code and in templates'
+    # arguments (`subtitle=_('Welcome back to')`).
+    tag = r"""\{% (?:trans|translate) (?:"([^"]+)"|'([^']+)')"""
+    call = r"""\b_\((?:"([^"]+)"|'([^']+)')\)"""
     for template in (root / "templates").rglob("*.html"):
-        found |= set(re.findall(r'\{% (?:trans|translate) "([^"]+)"', template.read_text(encoding="utf-8")))
+        text = template.read_text(encoding="utf-8")
+        found |= {phrase for match in re.findall(f"{tag}|{call}", text) for phrase in match if phrase}
     for module in (path for path in root.rglob("*.py") if "contrib" not in path.relative_to(root).parts):
-        found |= set(re.findall(r'\b_\("([^"]+)"\)', module.read_text(encoding="utf-8")))
+        text = module.read_text(encoding="utf-8")
+        found |= {phrase for match in re.findall(call, text) for phrase in match if phrase}
     return found
 
 
@@ -87,3 +93,10 @@ def test_the_queue_page_has_no_english_of_unfolds(client, world):
     for phrase in ("Select record", "Select action", "Select all rows", "Run", "Reset filters", "Apply Filters"):
         assert f">{phrase}<" not in page and f'"{phrase}"' not in page, phrase
     assert "Выбрать запись" in page and "Выберите действие" in page
+
+
+def test_the_login_page_has_no_english_of_unfolds(client, db):
+    page = client.get("/admin/login/").content.decode()
+    for phrase in ("Return to site", "Welcome back to", "Forgotten your password"):
+        assert phrase not in page, phrase
+    assert "Добро пожаловать в" in page
