@@ -13,7 +13,7 @@ from django.utils.functional import Promise
 from django.utils.html import format_html
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import gettext_noop, pgettext
 from unfold.admin import ModelAdmin
 
 from core.access import Scope, scope_for
@@ -64,6 +64,10 @@ def _saved_phrase(event: str, gender: Gender) -> str:
 # Django's own msgids (its catalog translates them), so kept out of makemessages' sight in variables.
 _TITLES = ("Select %s", "Select %s to change", "Select %s to view", "Add %s", "Change %s", "View %s")
 _CANNOT_DELETE = "Cannot delete %(name)s"
+# Django's Russian «Добавить еще один %(verbose_name)s» (below an inline's rows, and beside a relation's select)
+# is masculine whatever the model: «…еще один Страница». The project's catalogue gives both phrases a form that
+# agrees with any noun («Добавить ещё: страница»). Marked here for makemessages; Django and unfold ask for them.
+ADD_ANOTHER_PHRASES = (gettext_noop("Add another %(verbose_name)s"), gettext_noop("Add another %(model)s"))
 
 
 class GrammaticalAdminMixin:

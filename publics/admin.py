@@ -1,9 +1,11 @@
 from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from unfold.admin import ModelAdmin, TabularInline
+from unfold.widgets import UnfoldAdminPasswordWidget, UnfoldAdminURLInputWidget
 
 from core.access import Scope, scope_for
 from core.admin import Gender, Grammar, GrammaticalAdminMixin, ScopedModelAdmin
@@ -57,10 +59,21 @@ class RegionAdmin(GrammaticalAdminMixin, ModelAdmin):
 class PageSecretsForm(forms.ModelForm):
     """Secrets are typed in but never shown back: an empty field keeps the stored value."""
 
-    url = forms.URLField(label=_("URL"), required=False, max_length=500, assume_scheme="https")
-    webhook_secret = forms.CharField(label=_("webhook secret"), required=False, widget=forms.PasswordInput)
-    confirmation_code = forms.CharField(label=_("VK confirmation string"), required=False, widget=forms.PasswordInput)
-    access_token = forms.CharField(label=_("access token"), required=False, widget=forms.PasswordInput)
+    # unfold's widgets: a field declared on the form gets Django's plain one, drawn without unfold's frame.
+    url = forms.URLField(
+        label=capfirst(_("URL")),
+        required=False,
+        max_length=500,
+        assume_scheme="https",
+        widget=UnfoldAdminURLInputWidget,
+    )
+    webhook_secret = forms.CharField(
+        label=capfirst(_("webhook secret")), required=False, widget=UnfoldAdminPasswordWidget
+    )
+    confirmation_code = forms.CharField(
+        label=capfirst(_("VK confirmation string")), required=False, widget=UnfoldAdminPasswordWidget
+    )
+    access_token = forms.CharField(label=capfirst(_("access token")), required=False, widget=UnfoldAdminPasswordWidget)
 
     class Meta:
         model = Page
@@ -78,7 +91,9 @@ class PageInline(TabularInline):
     model = Page
     form = PageSecretsForm
     extra = 0
-    fields = ["platform", "platform_id", "title", "url", "verified", "category", "is_primary", "is_active"]
+    # The address, the state mark and the secrets are on the page's own form (the row links to it): with them the
+    # table does not fit a 1366 px screen.
+    fields = ["platform", "platform_id", "title", "category", "is_primary", "is_active"]
     show_change_link = True
 
     # Rights follow the scope, as on the pages' own list (`obj` is the organisation): whoever sees the organisation

@@ -11,6 +11,8 @@ def test_whoever_may_change_an_organisation_sees_and_changes_its_pages(client, w
     (inline,) = response.context["inline_admin_formsets"]
     assert inline.has_change_permission and inline.has_add_permission
     assert [form.instance.pk for form in inline.formset.forms if form.instance.pk] == [world.page_a.pk]
+    # Django's «Добавить еще один Страница» agrees with no feminine noun: the catalogue's form agrees with any.
+    assert "Добавить ещё: Страница" in response.content.decode()
     data = change_form_data(response)
     prefix = inline_prefix(data)
     data[f"{prefix}-0-title"] = "Школа № 1 ВКонтакте"
