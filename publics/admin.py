@@ -89,7 +89,6 @@ class PageSecretsForm(forms.ModelForm):
 
 class PageInline(TabularInline):
     model = Page
-    form = PageSecretsForm
     extra = 0
     # The address, the state mark and the secrets are on the page's own form (the row links to it): with them the
     # table does not fit a 1366 px screen.

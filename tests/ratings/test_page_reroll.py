@@ -106,7 +106,10 @@ def test_a_platform_changed_in_the_organisations_inline_goes_through_the_page_se
         response = client.post(url, data)
     assert response.status_code == 302, response.context["adminform"].form.errors if response.context else response
 
-    assert Page.objects.get(pk=world.page_a.pk).platform == "ok"
+    page = Page.objects.get(pk=world.page_a.pk)
+    assert page.platform == "ok"
+    # What the table does not show is kept: the address and the secrets.
+    assert (page.url, page.webhook_secret) == (world.page_a.url, world.page_a.webhook_secret) and page.url
     assert queued_pages() == [[world.page_a.pk]]
     assert platforms_of(world.page_a) == [(dt.date(2026, 11, 3), "ok"), (dt.date(2026, 11, 17), "ok")]
 
