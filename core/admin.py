@@ -67,7 +67,7 @@ _CANNOT_DELETE = "Cannot delete %(name)s"
 # Django's Russian «Добавить еще один %(verbose_name)s» (below an inline's rows, and beside a relation's select)
 # is masculine whatever the model: «…еще один Страница». The project's catalogue gives both phrases a form that
 # agrees with any noun («Добавить ещё: страница»). Marked here for makemessages; Django and unfold ask for them.
-ADD_ANOTHER_PHRASES = (gettext_noop("Add another %(verbose_name)s"), gettext_noop("Add another %(model)s"))
+_ADD_ANOTHER = (gettext_noop("Add another %(verbose_name)s"), gettext_noop("Add another %(model)s"))
 
 
 class GrammaticalAdminMixin:

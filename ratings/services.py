@@ -81,16 +81,20 @@ COUNT_COLUMNS = (
     "open",
     "overdue",
 )
-_GROUP_COLUMNS = (
-    "day",
-    "region_id",
-    "organization_id",
-    "page_id",
-    "platform",
-    "organization_kind",
-    "kind",
-    "category_id",
-)
+# A rollup row's key columns and the per-appeal columns of `_rollup_ctes`'s `b` they are grouped by.
+_GROUP_KEYS = {
+    "day": "b.d0",
+    "region_id": "b.region_id",
+    "organization_id": "b.organization_id",
+    "page_id": "b.page_id",
+    "platform": "b.platform",
+    "organization_kind": "b.organization_kind",
+    "kind": "b.kind",
+    "category_id": "b.category_id",
+}
+_GROUP_COLUMNS = tuple(_GROUP_KEYS)
+# The per-appeal flags of `_facts_sql` summed into COUNT_COLUMNS after `received`, in their order.
+_FLAGS = ("is_answered", "fr_on_time", "fr_breached", "rs_on_time", "rs_breached", "is_open", "is_overdue")
 _HISTOGRAM_COLUMNS = [histogram.column(metric, k) for metric in histogram.METRICS for k in range(histogram.BUCKETS)]
 # A rollup row's columns, in the order the statements below write them.
 _ROLLUP_COLUMNS = [*_GROUP_COLUMNS, *COUNT_COLUMNS, "computed_at", *_HISTOGRAM_COLUMNS]
@@ -244,17 +248,15 @@ def _rollup_ctes(d: Dialect, where: Q, now: dt.datetime, b_where: str = "TRUE") 
 
 def _row_expressions(d: Dialect) -> dict[str, str]:
     """Each column of a rollup row as an expression over the `b` rows of a group (`%s`: the moment of
-    computation), in `_ROLLUP_COLUMNS` order."""
+    computation), in `_ROLLUP_COLUMNS` order: the one definition every statement that writes rollup rows uses."""
     # COUNT … FILTER: no expression to evaluate per row and bucket but the test itself; NULLIF keeps an empty
     # bucket NULL, which PostgreSQL stores in the row's null bitmap instead of four bytes. On PostgreSQL the
     # count is an integer, the columns' type (`d.count`): converting 548 bigint counts per row into them cost
     # about a twentieth of the SELECT's time.
-    flags = ("is_answered", "fr_on_time", "fr_breached", "rs_on_time", "rs_breached", "is_open", "is_overdue")
-    keys = ("d0", "region_id", "organization_id", "page_id", "platform", "organization_kind", "kind", "category_id")
     return {
-        **{column: f"b.{key}" for column, key in zip(_GROUP_COLUMNS, keys, strict=True)},
+        **_GROUP_KEYS,
         "received": d.count,
-        **{column: f"SUM(b.{flag})" for column, flag in zip(COUNT_COLUMNS[1:], flags, strict=True)},
+        **{column: f"SUM(b.{flag})" for column, flag in zip(COUNT_COLUMNS[1:], _FLAGS, strict=True)},
         "computed_at": d.timestamp_parameter,
         **{
             histogram.column(metric, k): f"NULLIF({d.count} FILTER (WHERE b.b_{metric} = {k}), 0)"
@@ -294,21 +296,15 @@ def _typed_row(d: Dialect, columns: Sequence[tuple[str, str, str | None]]) -> tu
     return ", ".join(names), ", ".join(values)
 
 
-def _measures_sql(d: Dialect) -> str:
-    """The measure columns of a rollup row over the `b` rows of a group (`%s`: the moment of computation)."""
-    expressions = _row_expressions(d)
-    return ", ".join(expressions[name] for name in _ROLLUP_COLUMNS[len(_GROUP_COLUMNS) :])
-
-
 def _rollup_select(d: Dialect, where: Q, now: dt.datetime, outer_where: str, outer_params: list) -> tuple[str, list]:
     """SELECT of rollup rows (the columns of `_insert_columns`) for appeals in `where` passing `outer_where`."""
     ctes, params = _rollup_ctes(d, where, now)
     # Rows come out in (organisation, page, day) order: inserted so, they reach the unique key (which leads with
     # the organisation and page) and the (page, day) index in their order instead of at random leaf pages (a
     # rebuild's index writes were most of its cost with the server's default 128 MB of shared buffers).
+    expressions = _row_expressions(d)
     sql = f"""{ctes}
-        SELECT b.d0, b.region_id, b.organization_id, b.page_id, b.platform, b.organization_kind, b.kind,
-            b.category_id, {_measures_sql(d)}
+        SELECT {", ".join(expressions[name] for name in _ROLLUP_COLUMNS)}
         FROM b
         WHERE {outer_where}
         GROUP BY {_KEYS}
@@ -339,7 +335,6 @@ def _rebuild_sql(
     ctes, params = _rollup_ctes(d, where, now, f"v.d0 BETWEEN DATE '{first.isoformat()}' AND DATE '{last.isoformat()}'")
     row_columns, row_values = _typed_row(d, columns)
     region_columns = ", ".join(["region_id", "day", *COUNT_COLUMNS, "computed_at", *_HISTOGRAM_COLUMNS])
-    flags = ("is_answered", "fr_on_time", "fr_breached", "rs_on_time", "rs_breached", "is_open", "is_overdue")
     # A bucket's position among the histogram columns: the metric's offset plus the bucket.
     buckets = ", ".join(f"({i * histogram.BUCKETS} + b.b_{metric})" for i, metric in enumerate(histogram.METRICS))
     bucket_names = ", ".join(f"'{name}'" for name in _HISTOGRAM_COLUMNS)
@@ -353,7 +348,7 @@ def _rebuild_sql(
             RETURNING 1
         ),
         counts AS (
-            SELECT b.region_id, b.d0, COUNT(*) AS received, {", ".join(f"SUM(b.{flag}) AS {flag}" for flag in flags)}
+            SELECT b.region_id, b.d0, COUNT(*) AS received, {", ".join(f"SUM(b.{flag}) AS {flag}" for flag in _FLAGS)}
             FROM b GROUP BY b.region_id, b.d0
         ),
         narrow AS (
@@ -368,7 +363,7 @@ def _rebuild_sql(
         ),
         regions AS (
             INSERT INTO ratings_rollupregionday ({region_columns})
-            SELECT c.region_id, c.d0, c.received, {", ".join(f"c.{flag}" for flag in flags)}, %s,
+            SELECT c.region_id, c.d0, c.received, {", ".join(f"c.{flag}" for flag in _FLAGS)}, %s,
                 {", ".join(f"r.{name}" for name in _HISTOGRAM_COLUMNS)}
             FROM counts c LEFT JOIN histograms h ON h.region_id = c.region_id AND h.d0 = c.d0
             CROSS JOIN LATERAL json_populate_record(NULL::ratings_rollupregionday, h.j) AS r

@@ -10,8 +10,18 @@ import pytest
 import time_machine
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
+from django.db.models import Q
 
-from ratings.services import rollups_catch_up, rollups_rebuild, rollups_reroll_appeals
+from ratings import partitions as rollup_partitions
+from ratings.services import (
+    _rebuild_sql,
+    _table_columns,
+    _typed_row,
+    rollups_catch_up,
+    rollups_rebuild,
+    rollups_reroll_appeals,
+)
+from ratings.sql import Dialect
 from tests.factories import make_appeal
 from tests.ratings.reference import expected_rows, region_day_rows_agree, stored_rows
 
@@ -233,12 +243,6 @@ def test_the_month_rows_are_written_as_the_aggregate_makes_them(world, november)
     """The rebuild's INSERT lists the new table's columns in their order and types, with integer counts: the plan
     writes the GROUP BY's rows directly, with no per-row projection (a Subquery Scan) to reorder or convert
     them. A column added without its expression fails loudly instead."""
-    from django.db.models import Q
-
-    from ratings import partitions as rollup_partitions
-    from ratings.services import _rebuild_sql, _table_columns, _typed_row
-    from ratings.sql import Dialect
-
     d = Dialect("postgresql")
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT pg_typeof(ratings_count(*))::text FROM (VALUES (1), (2)) AS v (x)")
