@@ -19,5 +19,7 @@ class RatingsConfig(AppConfig):
         hooks.on_history_written(services.rollups_queue_reroll)
         # A change of an organisation's zone, region, kind or office hours re-rolls all its rows on commit.
         registry_hooks.on_organizations_changed(services.rollups_queue_organization_reroll)
+        # A change of the calendar re-rolls the rows whose appeals span a changed date, on commit.
+        hooks.on_calendar_changed(services.rollups_queue_calendar_sync)
         # A change of a page's platform re-rolls all its rows on commit.
         registry_hooks.on_pages_changed(services.rollups_queue_page_reroll)

@@ -43,7 +43,7 @@ from appeals.services.history import person_of
 from core import worktime
 from core.access import SYSTEM, Actor, scope_for
 from core.errors import Refused
-from core.outbox import queue_after_commit, send_coalesced_after_commit
+from core.outbox import queue_after_commit, send_after_commit, send_coalesced_after_commit
 from publics.models import Region, Role
 from ratings import histogram, partitions
 from ratings.models import DayKind, RatingKind, RatingSnapshot, Rollup, RollupState, WorkDay
@@ -64,6 +64,7 @@ REROLL_ORGANIZATIONS_TASK = "ratings.tasks.reroll_organizations"
 # onto the rows, which dashboards group and filter by) and its office hours (the working minutes).
 ORGANIZATION_FIELDS = frozenset({"timezone", "region", "kind", "office_opens_at", "office_closes_at"})
 REROLL_PAGES_TASK = "ratings.tasks.reroll_pages"
+CATCH_UP_TASK = "ratings.tasks.rollups_catch_up"
 # The page's fields a rollup row depends on (its organisation is the appeal's own, not the page's).
 PAGE_FIELDS = frozenset({"platform"})
 _HOUR_US = 3_600_000_000
@@ -674,6 +675,15 @@ def rollups_queue_organization_reroll(changes: Mapping[int, frozenset[str]]) -> 
         queue_after_commit(REROLL_ORGANIZATIONS_TASK, organization_ids=ids)
 
 
+def rollups_queue_calendar_sync() -> None:
+    """appeals.services.hooks listener: on commit of a calendar change, the catch-up, which brings the working-day
+    table up to the calendar and re-rolls the rows whose appeals span a changed date. Before, that waited for the
+    next roll of anything: the deadline recompute writes no event when no open appeal's deadline moves, so a
+    closed appeal's working minutes stayed those of the old calendar until beat's catch-up. A lost send is the
+    same wait (beat runs this task every minute)."""
+    send_after_commit(CATCH_UP_TASK)
+
+
 def rollups_queue_page_reroll(changes: Mapping[int, frozenset[str]]) -> None:
     """publics.hooks listener: queue the re-roll of the pages whose platform changed (a rollup row takes its
     platform from the page), on commit, through the outbox as for organisations."""
@@ -870,6 +880,7 @@ __all__ = [
     "rating_snapshots_store_defaults",
     "rollup_period_of_appeals",
     "rollups_catch_up",
+    "rollups_queue_calendar_sync",
     "rollups_queue_organization_reroll",
     "rollups_queue_page_reroll",
     "rollups_queue_reroll",

@@ -27,7 +27,7 @@ def reroll_pages(page_ids: list[int]) -> int:
     return services.rollups_reroll_pages(page_ids=page_ids)
 
 
-@shared_task(name="ratings.tasks.rollups_catch_up", acks_late=True)
+@shared_task(name=services.CATCH_UP_TASK, acks_late=True)
 def rollups_catch_up() -> int:
     """Periodic (config.settings.base CELERY_BEAT_SCHEDULE): whatever the on-commit path missed."""
     return services.rollups_catch_up()

@@ -15,6 +15,7 @@ HistoryReceiver = Callable[[Sequence[Any]], None]
 
 _reply_published: list[ReplyReceiver] = []
 _history_written: list[HistoryReceiver] = []
+_calendar_changed: list[Callable[[], None]] = []
 
 
 def on_reply_published(receiver: ReplyReceiver) -> ReplyReceiver:
@@ -41,3 +42,16 @@ def history_written(rows: Sequence[Any]) -> None:
     """Call inside the writing transaction, with the rows just inserted (all of one model)."""
     for receiver in _history_written:
         receiver(rows)
+
+
+def on_calendar_changed(receiver: Callable[[], None]) -> Callable[[], None]:
+    """Register `receiver()`, called for every change of the production calendar's overrides (once per receiver)."""
+    if receiver not in _calendar_changed:
+        _calendar_changed.append(receiver)
+    return receiver
+
+
+def calendar_changed() -> None:
+    """Call inside the override's transaction, after it is written or deleted."""
+    for receiver in _calendar_changed:
+        receiver()

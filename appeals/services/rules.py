@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from appeals import sla
 from appeals.models import CalendarOverride, SlaPolicy
+from appeals.services import hooks
 from appeals.services.history import person_of
 from core.access import Actor, require_manage_rule
 from core.errors import Conflict
@@ -87,6 +88,9 @@ def sla_policy_update(
 def _after_calendar_change(region_id: int | None) -> None:
     sla.changed("calendar")
     queue_after_commit("appeals.tasks.recompute_deadlines", region_id=region_id)
+    # The rooms above react too: the rollups' working minutes of closed appeals change with the calendar even
+    # when no open appeal's deadline does (and so no history event re-rolls anything).
+    hooks.calendar_changed()
 
 
 def calendar_override_save(*, actor: Actor, override: CalendarOverride, data: dict[str, Any]) -> CalendarOverride:

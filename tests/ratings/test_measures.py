@@ -11,10 +11,12 @@ import pytest
 import time_machine
 
 from appeals import services
+from appeals.models import CalendarOverride
 from core.access import SYSTEM
 from ratings import histogram
 from ratings.services import rollups_catch_up
 from tests.factories import PageFactory, make_appeal
+from tests.ratings.reference import expected_rows, stored_rows
 
 MSK = dt.timezone(dt.timedelta(hours=3))
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=MSK)
@@ -193,10 +195,33 @@ def test_a_holiday_added_later_moves_the_working_minutes_of_closed_appeals(api, 
     assert close_to(measures(api, world.admin, page)["first_response_p50_working_minutes"], 60 + 9 * 60 + 60)
     services.calendar_override_save(
         actor=world.admin,
-        override=__import__("appeals.models", fromlist=["CalendarOverride"]).CalendarOverride(),
+        override=CalendarOverride(),
         data={"date": dt.date(2026, 11, 20), "kind": "non_working", "region": world.org_a.region},
     )
     assert close_to(measures(api, world.admin, page)["first_response_p50_working_minutes"], 60 + 60)
+
+
+def test_a_calendar_change_rerolls_closed_appeals_on_commit_when_no_open_deadline_moves(
+    world, page, django_capture_on_commit_callbacks
+):
+    """The calendar's change itself re-rolls: with no open appeal whose deadline it moves, its deadline recompute
+    writes no history event, and the rows waited for beat's next catch-up (found by the property test)."""
+    appeal = make_appeal(page, received_at=msk(19, 17))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.appeal_reply(actor=SYSTEM, appeal_id=appeal.pk, text="Ответ", now=msk(23, 10))
+        services.appeal_close(actor=SYSTEM, appeal_id=appeal.pk, now=msk(23, 11))
+    assert stored_rows() == expected_rows(now=NOW)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        override = services.calendar_override_save(
+            actor=world.admin,
+            override=CalendarOverride(),
+            data={"date": dt.date(2026, 11, 20), "kind": "non_working", "region": None},
+        )
+    assert stored_rows() == expected_rows(now=NOW)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.calendar_override_delete(actor=world.admin, override=override)
+    assert stored_rows() == expected_rows(now=NOW)
 
 
 def test_percentiles_are_nearest_rank_over_several_appeals(api, world, page):
