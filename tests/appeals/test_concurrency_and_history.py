@@ -12,7 +12,7 @@ from tests.factories import make_appeal, token_for
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_replies_give_exactly_one_first_response_and_the_loser_gets_409(world):
     appeal = make_appeal(world.page_a, received_at=dt.datetime(2026, 11, 23, 7, tzinfo=dt.UTC))
     token = token_for(world.operator_a)
@@ -62,7 +62,7 @@ def test_concurrent_replies_give_exactly_one_first_response_and_the_loser_gets_4
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_intake_of_the_same_event_stores_one_appeal(world):
     token = token_for(world.integration_a)
     barrier = threading.Barrier(4)
