@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.admin.utils import quote
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -162,7 +163,9 @@ class ScopedModelAdmin(GrammaticalAdminMixin, ModelAdmin):
         # JSON error page.
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
-        except ApplicationError as exc:
+        except (ApplicationError, ValidationError) as exc:
+            # A ValidationError here is a service's check the form could not make: rows of one save that
+            # conflict with each other only once the first is written (two primary pages of one platform).
             messages.error(request, message_for(exc))
             return HttpResponseRedirect(request.get_full_path())
 

@@ -187,7 +187,10 @@ class Page(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["platform", "platform_id"], name="page_unique_platform_id"),
             models.UniqueConstraint(
-                fields=["organization", "platform"], condition=Q(is_primary=True), name="page_one_primary_per_platform"
+                fields=["organization", "platform"],
+                condition=Q(is_primary=True),
+                name="page_one_primary_per_platform",
+                violation_error_message=_("The organization already has a primary page on this platform."),
             ),
             models.CheckConstraint(condition=Q(platform__in=Platform.values), name="page_platform_valid"),
         ]

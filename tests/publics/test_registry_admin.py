@@ -37,3 +37,25 @@ def test_another_organisations_pages_are_not_shown(client, world):
     response = client.get(f"/admin/publics/organization/{world.org_b.pk}/change/")
     assert response.status_code in (302, 404)
     assert world.page_b.title not in response.content.decode()
+
+
+def test_two_primary_pages_on_one_platform_in_one_save_are_refused_with_a_message(client, world):
+    """Each new row passes its own checks; the second conflicts with the first only once that is saved. The save is
+    refused whole, with the reason on the page, not a server error."""
+    client.force_login(world.admin)
+    url = f"/admin/publics/organization/{world.org_a.pk}/change/"
+    data = change_form_data(client.get(url))
+    prefix = inline_prefix(data)
+    index = int(data[f"{prefix}-TOTAL_FORMS"])
+    data[f"{prefix}-TOTAL_FORMS"] = str(index + 2)
+    for offset, platform_id in enumerate(("777001", "777002")):
+        row = {"platform": "max", "platform_id": platform_id, "title": f"MAX {platform_id}", "category": "active"}
+        row |= {"is_primary": "on", "is_active": "on"}
+        data.update({f"{prefix}-{index + offset}-{name}": value for name, value in row.items()})
+
+    response = client.post(url, data, follow=True)
+
+    assert response.status_code == 200
+    assert not Page.objects.filter(platform_id__in=["777001", "777002"]).exists()
+    messages = [str(message) for message in response.context["messages"]]
+    assert messages == ["У организации уже есть основная страница на этой платформе."]
